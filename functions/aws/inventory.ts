@@ -1,0 +1,212 @@
+import {
+  DescribeClusterCommand,
+  DescribePodIdentityAssociationCommand,
+  type EKSClient,
+  ListAddonsCommand,
+  ListClustersCommand,
+  ListPodIdentityAssociationsCommand,
+  ResourceNotFoundException,
+} from "@aws-sdk/client-eks";
+import {
+  type IAMClient,
+  ListRolesCommand,
+  ListRoleTagsCommand,
+  NoSuchEntityException,
+} from "@aws-sdk/client-iam";
+import pLimit from "p-limit";
+
+/** A cluster as the reconciler sees it. */
+export interface ClusterInfo {
+  name: string;
+  arn: string;
+  status: string;
+  version: string;
+  platformVersion: string;
+  tags: Record<string, string>;
+  oidcIssuer?: string;
+}
+
+/** A role with its tags and decoded trust policy (raw text; the trust engine parses it). */
+export interface RoleInfo {
+  name: string;
+  arn: string;
+  path: string;
+  tags: Record<string, string>;
+  trustPolicy: string;
+}
+
+/** A described association (ListPodIdentityAssociations summaries lack roleArn). */
+export interface AssociationInfo {
+  clusterName: string;
+  namespace: string;
+  serviceAccount: string;
+  associationId: string;
+  associationArn: string;
+  roleArn: string;
+  tags: Record<string, string>;
+  ownerArn?: string;
+  disableSessionTags: boolean;
+  targetRoleArn?: string;
+  policy?: string;
+}
+
+/** Lists every cluster name (all pages). */
+export async function listClusterNames(eks: EKSClient): Promise<string[]> {
+  const names: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await eks.send(new ListClustersCommand({ maxResults: 100, nextToken }));
+    names.push(...(page.clusters ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return names;
+}
+
+/** Describes one cluster; undefined when it no longer exists. */
+export async function describeCluster(eks: EKSClient, name: string): Promise<ClusterInfo | undefined> {
+  try {
+    const { cluster } = await eks.send(new DescribeClusterCommand({ name }));
+    if (!cluster?.name || !cluster.arn) return undefined;
+    return {
+      name: cluster.name,
+      arn: cluster.arn,
+      status: cluster.status ?? "UNKNOWN",
+      version: cluster.version ?? "",
+      platformVersion: cluster.platformVersion ?? "",
+      tags: cluster.tags ?? {},
+      ...(cluster.identity?.oidc?.issuer ? { oidcIssuer: cluster.identity.oidc.issuer } : {}),
+    };
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return undefined;
+    throw error;
+  }
+}
+
+/** Reads every cluster, each described once, `concurrency` at a time. */
+export async function readClusters(eks: EKSClient, concurrency = 8): Promise<ClusterInfo[]> {
+  const limit = pLimit(concurrency);
+  const names = await listClusterNames(eks);
+  const described = await Promise.all(names.map((name) => limit(() => describeCluster(eks, name))));
+  return described.filter((c): c is ClusterInfo => c !== undefined);
+}
+
+/** Reads every role (all pages) with its tags, each role's tags read once. */
+export async function readRoles(iam: IAMClient, concurrency = 8): Promise<RoleInfo[]> {
+  const limit = pLimit(concurrency);
+  const listed: { name: string; arn: string; path: string; trust: string }[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await iam.send(new ListRolesCommand({ MaxItems: 1000, Marker: marker }));
+    for (const r of page.Roles ?? []) {
+      if (r.RoleName && r.Arn) {
+        listed.push({
+          name: r.RoleName,
+          arn: r.Arn,
+          path: r.Path ?? "/",
+          trust: r.AssumeRolePolicyDocument ?? "",
+        });
+      }
+    }
+    marker = page.IsTruncated ? page.Marker : undefined;
+  } while (marker);
+  const roles = await Promise.all(
+    listed.map((r) =>
+      limit(async (): Promise<RoleInfo | undefined> => {
+        const tags = await readRoleTags(iam, r.name);
+        return tags
+          ? { name: r.name, arn: r.arn, path: r.path, tags, trustPolicy: decodeTrust(r.trust) }
+          : undefined;
+      }),
+    ),
+  );
+  return roles.filter((r): r is RoleInfo => r !== undefined);
+}
+
+/** A role's tags (all pages); undefined when the role was deleted meanwhile. */
+export async function readRoleTags(
+  iam: IAMClient,
+  roleName: string,
+): Promise<Record<string, string> | undefined> {
+  const tags: Record<string, string> = {};
+  let marker: string | undefined;
+  try {
+    do {
+      const page = await iam.send(new ListRoleTagsCommand({ RoleName: roleName, Marker: marker }));
+      for (const t of page.Tags ?? []) if (t.Key) tags[t.Key] = t.Value ?? "";
+      marker = page.IsTruncated ? page.Marker : undefined;
+    } while (marker);
+  } catch (error) {
+    if (error instanceof NoSuchEntityException) return undefined;
+    throw error;
+  }
+  return tags;
+}
+
+/** IAM returns trust policies URL-encoded; raw JSON passes through unchanged. */
+export function decodeTrust(text: string): string {
+  if (text.trimStart().startsWith("{")) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Lists and describes every association of a cluster, each described once. */
+export async function readAssociations(
+  eks: EKSClient,
+  clusterName: string,
+  limit: ReturnType<typeof pLimit> = pLimit(8),
+): Promise<AssociationInfo[]> {
+  const ids: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await eks.send(
+      new ListPodIdentityAssociationsCommand({ clusterName, maxResults: 100, nextToken }),
+    );
+    for (const a of page.associations ?? []) if (a.associationId) ids.push(a.associationId);
+    nextToken = page.nextToken;
+  } while (nextToken);
+  const described = await Promise.all(
+    ids.map((associationId) =>
+      limit(async (): Promise<AssociationInfo | undefined> => {
+        try {
+          const { association: a } = await eks.send(
+            new DescribePodIdentityAssociationCommand({ clusterName, associationId }),
+          );
+          if (!a?.associationId || !a.namespace || !a.serviceAccount) return undefined;
+          return {
+            clusterName,
+            namespace: a.namespace,
+            serviceAccount: a.serviceAccount,
+            associationId: a.associationId,
+            associationArn: a.associationArn ?? "",
+            roleArn: a.roleArn ?? "",
+            tags: a.tags ?? {},
+            disableSessionTags: a.disableSessionTags ?? false,
+            ...(a.ownerArn ? { ownerArn: a.ownerArn } : {}),
+            ...(a.targetRoleArn ? { targetRoleArn: a.targetRoleArn } : {}),
+            ...(a.policy ? { policy: a.policy } : {}),
+          };
+        } catch (error) {
+          // deleted between List and Describe: nothing to reconcile
+          if (error instanceof ResourceNotFoundException) return undefined;
+          throw error;
+        }
+      }),
+    ),
+  );
+  return described.filter((a): a is AssociationInfo => a !== undefined);
+}
+
+/** Names of a cluster's add-ons (all pages). */
+export async function listAddonNames(eks: EKSClient, clusterName: string): Promise<string[]> {
+  const names: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await eks.send(new ListAddonsCommand({ clusterName, maxResults: 100, nextToken }));
+    names.push(...(page.addons ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return names;
+}

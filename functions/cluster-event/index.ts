@@ -1,0 +1,4 @@
+// placeholder until its issue lands
+export const handler = async (): Promise<never> => {
+  throw new Error("cluster-event: not implemented");
+};

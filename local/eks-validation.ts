@@ -1,0 +1,102 @@
+import { EksApiError } from "./http.js";
+import { getRole } from "./moto-client.js";
+
+const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
+
+/** Kubernetes namespace: a DNS-1123 label. */
+export function validNamespace(value: unknown): value is string {
+  return typeof value === "string" && value.length <= 63 && LABEL.test(value);
+}
+
+/** Kubernetes service account name: a DNS-1123 subdomain. */
+export function validServiceAccount(value: unknown): value is string {
+  return (
+    typeof value === "string" &&
+    value.length > 0 &&
+    value.length <= 253 &&
+    value.split(".").every((part) => LABEL.test(part))
+  );
+}
+
+/** Splits an IAM role ARN into account and role name, or undefined when it is not one. */
+export function parseRoleArn(arn: unknown): { accountId: string; roleName: string } | undefined {
+  if (typeof arn !== "string") return undefined;
+  const match = ROLE_ARN.exec(arn);
+  return match ? { accountId: match[1]!, roleName: match[2]! } : undefined;
+}
+
+function asList(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : value === undefined ? [] : [value];
+}
+
+function actionMatches(pattern: unknown, action: string): boolean {
+  if (typeof pattern !== "string") return false;
+  const re = new RegExp(
+    `^${pattern
+      .split("*")
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+    "i",
+  );
+  return re.test(action);
+}
+
+/**
+ * What EKS checks of a role's trust policy when an association is created: an Allow statement for
+ * the Service principal pods.eks.amazonaws.com with sts:AssumeRole, and sts:TagSession unless
+ * session tags are disabled. Conditions are evaluated by STS later, not here.
+ */
+export function trustsPodIdentity(policy: unknown, needTagSession: boolean): boolean {
+  if (!policy || typeof policy !== "object") return false;
+  const statements = asList((policy as { Statement?: unknown }).Statement);
+  const granted = (action: string) =>
+    statements.some((raw) => {
+      if (!raw || typeof raw !== "object") return false;
+      const s = raw as Record<string, unknown>;
+      if (s.Effect !== "Allow") return false;
+      const principal = s.Principal;
+      if (!principal || typeof principal !== "object") return false;
+      const services = asList((principal as Record<string, unknown>).Service);
+      if (!services.includes("pods.eks.amazonaws.com")) return false;
+      return asList(s.Action).some((a) => actionMatches(a, action));
+    });
+  return granted("sts:AssumeRole") && (!needTagSession || granted("sts:TagSession"));
+}
+
+/**
+ * Checks a role for an association the way EKS does at create/update: it must be a role ARN in
+ * the cluster's account, visible in IAM, trusting pods.eks.amazonaws.com.
+ */
+export async function checkRoleForAssociation(options: {
+  motoUrl: string;
+  clusterAccountId: string;
+  roleArn: unknown;
+  disableSessionTags: boolean;
+  invisibleRoles: (roleName: string) => boolean;
+}): Promise<string> {
+  const parsed = parseRoleArn(options.roleArn);
+  if (!parsed)
+    throw new EksApiError("InvalidParameterException", `Invalid role ARN: ${String(options.roleArn)}`);
+  if (parsed.accountId !== options.clusterAccountId) {
+    throw new EksApiError(
+      "InvalidParameterException",
+      `Role ${String(options.roleArn)} must be in the same account as the cluster (${options.clusterAccountId})`,
+    );
+  }
+  const role = options.invisibleRoles(parsed.roleName)
+    ? undefined
+    : await getRole(options.motoUrl, parsed.accountId, parsed.roleName);
+  if (!role) {
+    throw new EksApiError("InvalidParameterException", `Role ${String(options.roleArn)} does not exist`);
+  }
+  if (!trustsPodIdentity(role.trustPolicy, !options.disableSessionTags)) {
+    throw new EksApiError(
+      "InvalidParameterException",
+      options.disableSessionTags
+        ? `Trust policy of role ${role.arn} does not allow sts:AssumeRole for pods.eks.amazonaws.com`
+        : `Trust policy of role ${role.arn} does not allow sts:AssumeRole and sts:TagSession for pods.eks.amazonaws.com`,
+    );
+  }
+  return role.arn;
+}

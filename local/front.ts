@@ -1,0 +1,321 @@
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
+import { AddonStore } from "./addons.js";
+import { FaultInjector, faultConfigSchema } from "./faults.js";
+import { awsJsonError, EksApiError, eksError, jsonResponse, type LocalResponse, queryError } from "./http.js";
+import { describeCluster } from "./moto-client.js";
+import { identify, type RequestIdentity } from "./operations.js";
+import { associationJson, type ClusterRef, PodIdentityStore } from "./pod-identity.js";
+
+/** Status and platform version overrides for a cluster (moto always reports ACTIVE / eks.4). */
+export interface ClusterOverlay {
+  status?: string;
+  platformVersion?: string;
+}
+
+/**
+ * The HTTP front of the local account: serves the EKS Pod Identity and add-on paths moto lacks,
+ * proxies everything else to moto, and applies faults to every AWS call.
+ */
+export class LocalFront {
+  readonly faults = new FaultInjector();
+  readonly associations: PodIdentityStore;
+  readonly addons: AddonStore;
+  private readonly roleCreatedAt = new Map<string, number>();
+  private readonly overlays = new Map<string, ClusterOverlay>();
+  private server?: Server;
+
+  constructor(private readonly motoUrl: string) {
+    this.associations = new PodIdentityStore({
+      motoUrl,
+      invisibleRoles: (roleName) => this.invisible(roleName),
+    });
+    this.addons = new AddonStore(this.associations);
+  }
+
+  private invisible(roleName: string): boolean {
+    const delay = this.faults.settings.iamConsistencyDelayMs ?? 0;
+    const created = this.roleCreatedAt.get(roleName);
+    return delay > 0 && created !== undefined && Date.now() - created < delay;
+  }
+
+  /** Starts listening on 127.0.0.1:port (0 picks a free port) and returns the port. */
+  async listen(port = 0): Promise<number> {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        send(res, eksError("ServerException", `local account error: ${String(error)}`));
+      });
+    });
+    this.server.keepAliveTimeout = 5000;
+    await new Promise<void>((resolve, reject) => {
+      this.server?.once("error", reject);
+      this.server?.listen(port, "127.0.0.1", () => resolve());
+    });
+    const address = this.server.address();
+    return typeof address === "object" && address ? address.port : port;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Resets moto, the local stores, faults, counters and overlays. */
+  async reset(): Promise<void> {
+    const res = await fetch(`${this.motoUrl}/moto-api/reset`, { method: "POST" });
+    await res.arrayBuffer();
+    this.associations.reset();
+    this.addons.reset();
+    this.faults.reset();
+    this.roleCreatedAt.clear();
+    this.overlays.clear();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const url = new URL(req.url ?? "/", "http://local");
+    if (url.pathname.startsWith("/_local/")) {
+      send(res, await this.control(req.method ?? "GET", url, body));
+      return;
+    }
+    const id = identify(req.method ?? "GET", url, req.headers, body.toString("utf8"));
+    const latency = this.faults.latencyFor(id.family);
+    if (latency > 0) await sleep(latency);
+    const decision = this.faults.decide(id.operation, id.family);
+    if (decision.kind !== "pass") {
+      send(res, faultResponse(id, decision.kind));
+      return;
+    }
+    if (id.service === "eks") {
+      const local = await this.eks(req.method ?? "GET", url, body, id);
+      if (local) {
+        send(res, local);
+        return;
+      }
+    }
+    const proxied = await proxy(this.motoUrl, req, body);
+    send(res, this.afterProxy(req.method ?? "GET", url, id, proxied, body));
+  }
+
+  private afterProxy(
+    method: string,
+    url: URL,
+    id: RequestIdentity,
+    res: LocalResponse,
+    body: Buffer,
+  ): LocalResponse {
+    if (res.status >= 300) return res;
+    if (id.service === "iam" && id.operation === "CreateRole") {
+      const roleName = new URLSearchParams(body.toString("utf8")).get("RoleName");
+      if (roleName) this.roleCreatedAt.set(roleName, Date.now());
+    }
+    if (id.service === "eks" && id.operation === "DeleteCluster") {
+      const name = decodeURIComponent(url.pathname.split("/")[2] ?? "");
+      const key = clusterKey(id, name);
+      this.associations.dropCluster(key);
+      this.addons.dropCluster(key);
+      this.overlays.delete(key);
+    }
+    if (id.service === "eks" && id.operation === "DescribeCluster" && method === "GET") {
+      const name = decodeURIComponent(url.pathname.split("/")[2] ?? "");
+      const overlay = this.overlays.get(clusterKey(id, name));
+      if (overlay) {
+        const parsed = JSON.parse(res.body) as { cluster: Record<string, unknown> };
+        Object.assign(parsed.cluster, overlay);
+        return { ...res, body: JSON.stringify(parsed), headers: { ...res.headers, "content-length": "" } };
+      }
+    }
+    return res;
+  }
+
+  private async cluster(id: RequestIdentity, name: string): Promise<ClusterRef> {
+    const found = await describeCluster(this.motoUrl, id.accountId, name);
+    if (!found) {
+      throw new EksApiError("ResourceNotFoundException", `No cluster found for name: ${name}.`, {
+        clusterName: name,
+      });
+    }
+    return { key: clusterKey(id, name), name, arn: found.arn, accountId: id.accountId, region: id.region };
+  }
+
+  /** The EKS paths moto does not serve; undefined means "proxy it". */
+  private async eks(
+    method: string,
+    url: URL,
+    raw: Buffer,
+    id: RequestIdentity,
+  ): Promise<LocalResponse | undefined> {
+    const parts = url.pathname.split("/").map((p) => decodeURIComponent(p));
+    if (parts[1] !== "clusters" || (parts[3] !== "pod-identity-associations" && parts[3] !== "addons")) {
+      return undefined;
+    }
+    try {
+      let body: Record<string, unknown> = {};
+      if (raw.length > 0) {
+        try {
+          const parsed: unknown = JSON.parse(raw.toString("utf8"));
+          if (parsed && typeof parsed === "object" && !Array.isArray(parsed))
+            body = parsed as Record<string, unknown>;
+          else throw new Error("not an object");
+        } catch {
+          throw new EksApiError("InvalidRequestException", "The request body is not valid JSON");
+        }
+      }
+      const cluster = await this.cluster(id, parts[2] ?? "");
+      const sub = parts[4];
+      if (parts[3] === "pod-identity-associations") {
+        const a = this.associations;
+        if (sub === undefined && method === "GET")
+          return jsonResponse(200, a.page(cluster, url.searchParams));
+        if (sub === undefined && method === "POST") {
+          return jsonResponse(200, { association: associationJson(await a.create(cluster, body)) });
+        }
+        if (sub !== undefined && parts.length === 5) {
+          if (method === "GET")
+            return jsonResponse(200, { association: associationJson(a.get(cluster, sub)) });
+          if (method === "POST")
+            return jsonResponse(200, { association: associationJson(await a.update(cluster, sub, body)) });
+          if (method === "DELETE")
+            return jsonResponse(200, { association: associationJson(a.delete(cluster, sub)) });
+        }
+      } else {
+        const s = this.addons;
+        if (sub === undefined && method === "GET")
+          return jsonResponse(200, s.list(cluster, url.searchParams));
+        if (sub === undefined && method === "POST")
+          return jsonResponse(200, { addon: await s.create(cluster, body) });
+        if (sub !== undefined && parts.length === 5 && method === "GET")
+          return jsonResponse(200, { addon: s.describe(cluster, sub) });
+        if (sub !== undefined && parts.length === 5 && method === "DELETE")
+          return jsonResponse(200, { addon: s.delete(cluster, sub) });
+        if (sub !== undefined && parts[5] === "update" && method === "POST") {
+          return jsonResponse(200, { update: await s.update(cluster, sub, body) });
+        }
+      }
+      return eksError("InvalidRequestException", `Unsupported ${method} ${url.pathname}`);
+    } catch (error) {
+      if (error instanceof EksApiError) return eksError(error.code, error.message, error.fields);
+      throw error;
+    }
+  }
+
+  private async control(method: string, url: URL, body: Buffer): Promise<LocalResponse> {
+    const path = url.pathname;
+    if (path === "/_local/health") return jsonResponse(200, { ok: true, motoUrl: this.motoUrl });
+    if (path === "/_local/reset" && method === "POST") {
+      await this.reset();
+      return jsonResponse(200, { ok: true });
+    }
+    if (path === "/_local/faults" && method === "GET") return jsonResponse(200, this.faults.settings);
+    if (path === "/_local/faults" && method === "PUT") {
+      const parsed = faultConfigSchema.safeParse(safeJson(body));
+      if (!parsed.success) return jsonResponse(400, { message: parsed.error.message });
+      this.faults.configure(parsed.data);
+      return jsonResponse(200, parsed.data);
+    }
+    if (path === "/_local/calls" && method === "GET") {
+      return jsonResponse(200, {
+        calls: Object.fromEntries(this.faults.calls),
+        throttled: Object.fromEntries(this.faults.throttled),
+      });
+    }
+    if (path === "/_local/calls" && method === "DELETE") {
+      this.faults.resetCounters();
+      return jsonResponse(200, { ok: true });
+    }
+    const clusterMatch = /^\/_local\/clusters\/([^/]+)$/.exec(path);
+    if (clusterMatch && method === "PUT") {
+      const input = safeJson(body) as ClusterOverlay & { accountId?: string; region?: string };
+      const key = `${input.accountId ?? "123456789012"}/${input.region ?? "us-east-1"}/${decodeURIComponent(clusterMatch[1]!)}`;
+      const overlay: ClusterOverlay = {};
+      if (typeof input.status === "string") overlay.status = input.status;
+      if (typeof input.platformVersion === "string") overlay.platformVersion = input.platformVersion;
+      this.overlays.set(key, overlay);
+      return jsonResponse(200, overlay);
+    }
+    return jsonResponse(404, { message: `unknown control path ${method} ${path}` });
+  }
+}
+
+function clusterKey(id: RequestIdentity, name: string): string {
+  return `${id.accountId}/${id.region}/${name}`;
+}
+
+function safeJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString("utf8") || "{}");
+  } catch {
+    return undefined;
+  }
+}
+
+function faultResponse(id: RequestIdentity, kind: "throttle" | "server-error"): LocalResponse {
+  if (id.protocol === "rest-json") {
+    return kind === "throttle"
+      ? eksError("TooManyRequestsException", "Rate exceeded")
+      : eksError("ServerException", "We encountered an internal error. Please try again.");
+  }
+  if (id.protocol === "json") {
+    return kind === "throttle"
+      ? awsJsonError(400, "ThrottlingException", "Rate exceeded")
+      : awsJsonError(500, "InternalException", "Internal error");
+  }
+  if (kind === "throttle") return queryError(400, "Throttling", "Rate exceeded");
+  return id.service === "iam"
+    ? queryError(
+        500,
+        "ServiceFailure",
+        "The request processing has failed because of an unknown error.",
+        "Receiver",
+      )
+    : queryError(500, "InternalFailure", "Internal failure", "Receiver");
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function send(res: ServerResponse, out: LocalResponse): void {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(out.headers)) {
+    if (k === "content-length" || k === "transfer-encoding" || k === "connection") continue;
+    headers[k] = v;
+  }
+  headers["content-length"] = String(Buffer.byteLength(out.body));
+  res.writeHead(out.status, headers);
+  res.end(out.body);
+}
+
+async function proxy(motoUrl: string, req: IncomingMessage, body: Buffer): Promise<LocalResponse> {
+  const target = new URL(req.url ?? "/", motoUrl);
+  return await new Promise((resolve, reject) => {
+    const headers = { ...req.headers };
+    delete headers.connection;
+    headers["content-length"] = String(body.length);
+    const out = httpRequest(target, { method: req.method, headers, agent: proxyAgent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const h: Record<string, string> = {};
+        for (const [k, v] of Object.entries(res.headers)) if (typeof v === "string") h[k] = v;
+        resolve({ status: res.statusCode ?? 500, headers: h, body: Buffer.concat(chunks).toString("utf8") });
+      });
+      res.on("error", reject);
+    });
+    out.on("error", reject);
+    out.end(body);
+  });
+}
+
+const proxyAgent = new Agent({ keepAlive: true, maxSockets: 32 });
