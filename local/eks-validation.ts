@@ -1,5 +1,5 @@
 import { EksApiError } from "./http.js";
-import { getRole } from "./moto-client.js";
+import type { MotoRole } from "./moto-client.js";
 
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
@@ -69,7 +69,7 @@ export function trustsPodIdentity(policy: unknown, needTagSession: boolean): boo
  * the cluster's account, visible in IAM, trusting pods.eks.amazonaws.com.
  */
 export async function checkRoleForAssociation(options: {
-  motoUrl: string;
+  getRole: (accountId: string, roleName: string) => Promise<MotoRole | undefined>;
   clusterAccountId: string;
   roleArn: unknown;
   disableSessionTags: boolean;
@@ -86,7 +86,7 @@ export async function checkRoleForAssociation(options: {
   }
   const role = options.invisibleRoles(parsed.roleName)
     ? undefined
-    : await getRole(options.motoUrl, parsed.accountId, parsed.roleName);
+    : await options.getRole(parsed.accountId, parsed.roleName);
   if (!role) {
     throw new EksApiError("InvalidParameterException", `Role ${String(options.roleArn)} does not exist`);
   }

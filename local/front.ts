@@ -10,7 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { AddonStore } from "./addons.js";
 import { FaultInjector, faultConfigSchema } from "./faults.js";
 import { awsJsonError, EksApiError, eksError, jsonResponse, type LocalResponse, queryError } from "./http.js";
-import { describeCluster } from "./moto-client.js";
+import { describeCluster, getRole, type MotoRole } from "./moto-client.js";
 import { identify, type RequestIdentity } from "./operations.js";
 import { associationJson, type ClusterRef, PodIdentityStore } from "./pod-identity.js";
 
@@ -30,12 +30,25 @@ export class LocalFront {
   readonly addons: AddonStore;
   private readonly roleCreatedAt = new Map<string, number>();
   private readonly overlays = new Map<string, ClusterOverlay>();
+  // moto is the source of truth; these caches only save round trips and are dropped on every
+  // write the front proxies (all writes pass through it), so they are never stale.
+  private readonly clusterCache = new Map<string, ClusterRef>();
+  private readonly roleCache = new Map<string, Promise<MotoRole | undefined>>();
   private server?: Server;
 
   constructor(private readonly motoUrl: string) {
     this.associations = new PodIdentityStore({
-      motoUrl,
       invisibleRoles: (roleName) => this.invisible(roleName),
+      getRole: (accountId, roleName) => {
+        const key = `${accountId}/${roleName}`;
+        let cached = this.roleCache.get(key);
+        if (!cached) {
+          cached = getRole(motoUrl, accountId, roleName);
+          this.roleCache.set(key, cached);
+          cached.catch(() => this.roleCache.delete(key));
+        }
+        return cached;
+      },
     });
     this.addons = new AddonStore(this.associations);
   }
@@ -78,6 +91,8 @@ export class LocalFront {
     this.faults.reset();
     this.roleCreatedAt.clear();
     this.overlays.clear();
+    this.clusterCache.clear();
+    this.roleCache.clear();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -102,6 +117,8 @@ export class LocalFront {
         return;
       }
     }
+    if (id.family === "iam-write") this.roleCache.clear();
+    if (id.service === "eks" && id.family === "eks-write") this.clusterCache.clear();
     const proxied = await proxy(this.motoUrl, req, body);
     send(res, this.afterProxy(req.method ?? "GET", url, id, proxied, body));
   }
@@ -138,13 +155,18 @@ export class LocalFront {
   }
 
   private async cluster(id: RequestIdentity, name: string): Promise<ClusterRef> {
+    const key = clusterKey(id, name);
+    const cached = this.clusterCache.get(key);
+    if (cached) return cached;
     const found = await describeCluster(this.motoUrl, id.accountId, name);
     if (!found) {
       throw new EksApiError("ResourceNotFoundException", `No cluster found for name: ${name}.`, {
         clusterName: name,
       });
     }
-    return { key: clusterKey(id, name), name, arn: found.arn, accountId: id.accountId, region: id.region };
+    const ref = { key, name, arn: found.arn, accountId: id.accountId, region: id.region };
+    this.clusterCache.set(key, ref);
+    return ref;
   }
 
   /** The EKS paths moto does not serve; undefined means "proxy it". */

@@ -6,6 +6,7 @@ import {
   validServiceAccount,
 } from "./eks-validation.js";
 import { EksApiError, epochSeconds } from "./http.js";
+import type { MotoRole } from "./moto-client.js";
 
 /** Per-cluster association limit of EKS. */
 export const ASSOCIATIONS_PER_CLUSTER = 5000;
@@ -41,8 +42,8 @@ export interface ClusterRef {
 
 /** Services the store needs from the front: moto's address and IAM eventual consistency. */
 export interface StoreEnv {
-  motoUrl: string;
   invisibleRoles: (roleName: string) => boolean;
+  getRole: (accountId: string, roleName: string) => Promise<MotoRole | undefined>;
 }
 
 const ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -237,7 +238,7 @@ export class PodIdentityStore {
     }
 
     const roleArn = await checkRoleForAssociation({
-      motoUrl: this.env.motoUrl,
+      getRole: this.env.getRole,
       clusterAccountId: cluster.accountId,
       roleArn: body.roleArn,
       disableSessionTags,
@@ -310,7 +311,7 @@ export class PodIdentityStore {
     validatePolicy(policy, disableSessionTags);
     const roleArnInput = body.roleArn ?? current.roleArn;
     await checkRoleForAssociation({
-      motoUrl: this.env.motoUrl,
+      getRole: this.env.getRole,
       clusterAccountId: cluster.accountId,
       roleArn: roleArnInput,
       disableSessionTags,

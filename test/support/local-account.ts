@@ -1,0 +1,42 @@
+import { EKSClient } from "@aws-sdk/client-eks";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { STSClient } from "@aws-sdk/client-sts";
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import { type LocalAccount, startLocalAccount } from "../../local/index.js";
+
+export const ACCOUNT_ID = "123456789012";
+export const REGION = "us-east-1";
+
+/** SDK clients pointed at a local account explicitly (no process-wide environment). */
+export function clientsFor(endpoint: string, maxAttempts = 3) {
+  const common = {
+    endpoint,
+    region: REGION,
+    maxAttempts,
+    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+  };
+  return { eks: new EKSClient(common), iam: new IAMClient(common), sts: new STSClient(common) };
+}
+
+/**
+ * Starts one local account for the test file and resets it before each test, so tests own their
+ * fixtures and can run in any order. Files run in parallel, each with its own account.
+ */
+export function useLocalAccount(): { readonly account: LocalAccount } {
+  const holder: { account?: LocalAccount } = {};
+  beforeAll(async () => {
+    holder.account = await startLocalAccount();
+  });
+  afterAll(async () => {
+    await holder.account?.stop();
+  });
+  beforeEach(async () => {
+    await holder.account?.reset();
+  });
+  return {
+    get account(): LocalAccount {
+      if (!holder.account) throw new Error("local account not started");
+      return holder.account;
+    },
+  };
+}
