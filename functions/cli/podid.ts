@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerDemo } from "./commands/demo.js";
 import { registerLocalAws } from "./commands/local-aws.js";
+import { registerTrustLint } from "./commands/trust-lint.js";
 
 /** Exit codes shared by every podid command (see DESIGN.md, command contract). */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -17,6 +18,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError();
+  registerTrustLint(program, setExit);
   registerLocalAws(program, setExit);
   registerDemo(program, setExit);
   return program;
