@@ -61,7 +61,7 @@ export async function startMoto(options: { readyTimeoutMs?: number } = {}): Prom
   const port = await freePort();
   const child = spawn("python3", ["-c", PDEATHSIG_WRAPPER, "-H", "127.0.0.1", "-p", String(port)], {
     stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: "true" },
+    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: "true", MOTO_IAM_LOAD_MANAGED_POLICIES: "true" },
   });
   live.add(child);
   installExitHook();

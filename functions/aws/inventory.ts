@@ -14,41 +14,9 @@ import {
   NoSuchEntityException,
 } from "@aws-sdk/client-iam";
 import pLimit from "p-limit";
+import type { AssociationInfo, ClusterInfo, RoleInfo } from "../core/model.js";
 
-/** A cluster as the reconciler sees it. */
-export interface ClusterInfo {
-  name: string;
-  arn: string;
-  status: string;
-  version: string;
-  platformVersion: string;
-  tags: Record<string, string>;
-  oidcIssuer?: string;
-}
-
-/** A role with its tags and decoded trust policy (raw text; the trust engine parses it). */
-export interface RoleInfo {
-  name: string;
-  arn: string;
-  path: string;
-  tags: Record<string, string>;
-  trustPolicy: string;
-}
-
-/** A described association (ListPodIdentityAssociations summaries lack roleArn). */
-export interface AssociationInfo {
-  clusterName: string;
-  namespace: string;
-  serviceAccount: string;
-  associationId: string;
-  associationArn: string;
-  roleArn: string;
-  tags: Record<string, string>;
-  ownerArn?: string;
-  disableSessionTags: boolean;
-  targetRoleArn?: string;
-  policy?: string;
-}
+export type { AssociationInfo, ClusterInfo, RoleInfo } from "../core/model.js";
 
 /** Lists every cluster name (all pages). */
 export async function listClusterNames(eks: EKSClient): Promise<string[]> {

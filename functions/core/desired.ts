@@ -1,0 +1,173 @@
+import { CATALOG_BY_NAME, CATALOG_NAMES, catalogRoleArn, catalogRoleName } from "./catalog.js";
+import type { Finding } from "./findings.js";
+import { type ClusterInfo, type DesiredAssociation, type RoleInfo, slotKey } from "./model.js";
+import { podIdentitySupport } from "./support.js";
+import {
+  type ClusterSettings,
+  parseClusterSettings,
+  parseTemplate,
+  selectsCluster,
+  type Template,
+} from "./tags.js";
+import { podIdentityRefusals } from "./trust/context.js";
+
+/** A cluster with what its tags say and whether the automation may act on it now. */
+export interface ClusterPlanState {
+  cluster: ClusterInfo;
+  settings: ClusterSettings;
+  /** false for opted-out, not ACTIVE, or unsupported clusters: nothing there is changed */
+  eligible: boolean;
+  reason?: string;
+}
+
+/** Desired state: the associations the tags ask for, and the slots that must be left alone. */
+export interface DesiredState {
+  desired: Map<string, DesiredAssociation>;
+  /** slots in conflict, or whose trust EKS/STS would refuse: neither created, changed nor deleted */
+  held: Set<string>;
+  clusters: Map<string, ClusterPlanState>;
+  templates: Template[];
+  /** catalog entries some eligible cluster uses (their shared roles must exist) */
+  catalogInUse: Set<string>;
+  findings: Finding[];
+}
+
+function clusterState(cluster: ClusterInfo, findings: Finding[]): ClusterPlanState {
+  const parsed = parseClusterSettings(cluster, CATALOG_NAMES);
+  findings.push(...parsed.findings);
+  const base = { cluster, settings: parsed.settings };
+  if (parsed.settings.optOut) return { ...base, eligible: false, reason: "opted out (pod-identity/opt-out)" };
+  if (cluster.status !== "ACTIVE") {
+    findings.push({
+      code: "CLUSTER_NOT_READY",
+      severity: "info",
+      clusterName: cluster.name,
+      message: `Cluster ${cluster.name} is ${cluster.status}; it is reconciled once ACTIVE`,
+    });
+    return { ...base, eligible: false, reason: `status ${cluster.status}` };
+  }
+  const support = podIdentitySupport(cluster.version, cluster.platformVersion);
+  if (!support.supported) {
+    findings.push({
+      code: "CLUSTER_UNSUPPORTED",
+      severity: "warning",
+      clusterName: cluster.name,
+      message: `Cluster ${cluster.name} does not support Pod Identity: ${support.reason}`,
+    });
+    return { ...base, eligible: false, reason: support.reason ?? "unsupported" };
+  }
+  return { ...base, eligible: true };
+}
+
+/**
+ * Computes the desired associations from clusters and roles: templates (role tags) and the
+ * catalog (cluster tags). Conflicting claims on one slot and slots whose trust would be refused
+ * are held, with a finding each.
+ */
+export function computeDesired(input: {
+  clusters: ClusterInfo[];
+  roles: RoleInfo[];
+  accountId: string;
+}): DesiredState {
+  const findings: Finding[] = [];
+  const clusters = new Map<string, ClusterPlanState>();
+  for (const c of input.clusters) clusters.set(c.name, clusterState(c, findings));
+  const eligible = [...clusters.values()].filter((c) => c.eligible).map((c) => c.cluster);
+
+  const templates: Template[] = [];
+  const trustByRole = new Map<string, string>();
+  for (const role of input.roles) {
+    const parsed = parseTemplate(role);
+    findings.push(...parsed.findings);
+    if (parsed.template) {
+      templates.push(parsed.template);
+      trustByRole.set(role.name, role.trustPolicy);
+    }
+  }
+
+  const claims = new Map<string, DesiredAssociation[]>();
+  const held = new Set<string>();
+  const claim = (d: DesiredAssociation) => {
+    const key = slotKey(d);
+    const list = claims.get(key) ?? [];
+    list.push(d);
+    claims.set(key, list);
+  };
+
+  for (const t of templates) {
+    const selected = eligible.filter((c) => selectsCluster(t.selectors, c));
+    const refusals = podIdentityRefusals(trustByRole.get(t.roleName) ?? "", {
+      accountId: input.accountId,
+      clusters: selected,
+      sessionTagsDisabled: t.disableSessionTags,
+    });
+    const refused = new Map(refusals.map((r) => [r.clusterName, r]));
+    for (const cluster of selected) {
+      const refusal = refused.get(cluster.name);
+      for (const b of t.bindings) {
+        const d: DesiredAssociation = {
+          clusterName: cluster.name,
+          namespace: b.namespace,
+          serviceAccount: b.serviceAccount,
+          roleArn: t.roleArn,
+          source: t.roleName,
+          disableSessionTags: t.disableSessionTags,
+          ...(t.targetRoleArn ? { targetRoleArn: t.targetRoleArn } : {}),
+        };
+        if (refusal) {
+          held.add(slotKey(d));
+          findings.push({
+            code: "TRUST_REFUSED",
+            severity: "error",
+            clusterName: cluster.name,
+            roleName: t.roleName,
+            namespace: b.namespace,
+            serviceAccount: b.serviceAccount,
+            message: `Role ${t.roleName} is not associated in ${cluster.name}: ${refusal.by === "eks" ? "EKS" : "STS"} would refuse it (${refusal.code}: ${refusal.reason})`,
+          });
+        } else {
+          claim(d);
+        }
+      }
+    }
+  }
+
+  const catalogInUse = new Set<string>();
+  for (const state of clusters.values()) {
+    if (!state.eligible) continue;
+    for (const request of state.settings.catalog) {
+      const entry = CATALOG_BY_NAME.get(request.name);
+      if (!entry) continue;
+      catalogInUse.add(entry.name);
+      claim({
+        clusterName: state.cluster.name,
+        namespace: request.binding?.namespace ?? entry.namespace,
+        serviceAccount: request.binding?.serviceAccount ?? entry.serviceAccount,
+        roleArn: catalogRoleArn(input.accountId, entry.name, state.cluster.arn.split(":")[1] ?? "aws"),
+        source: catalogRoleName(entry.name),
+        disableSessionTags: false,
+        catalog: entry.name,
+      });
+    }
+  }
+
+  const desired = new Map<string, DesiredAssociation>();
+  for (const [key, list] of claims) {
+    const sources = [...new Set(list.map((d) => d.source))].sort();
+    if (sources.length > 1) {
+      held.add(key);
+      const [first] = list;
+      findings.push({
+        code: "CONFLICT",
+        severity: "error",
+        clusterName: first!.clusterName,
+        namespace: first!.namespace,
+        serviceAccount: first!.serviceAccount,
+        message: `${sources.join(" and ")} both claim ${first!.namespace}/${first!.serviceAccount} in ${first!.clusterName}; neither is applied`,
+      });
+      continue;
+    }
+    if (!held.has(key)) desired.set(key, list[0]!);
+  }
+  return { desired, held, clusters, templates, catalogInUse, findings };
+}
