@@ -7,6 +7,11 @@
 
 type Statement = Record<string, unknown>;
 
+/** An IAM policy variable for a Pod Identity session tag, e.g. ${aws:PrincipalTag/eks-cluster-name}. */
+export function principalTag(key: string): string {
+  return "$" + `{aws:PrincipalTag/${key}}`;
+}
+
 function allow(
   actions: string[],
   resource: string | string[] = "*",
@@ -244,7 +249,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     inlinePolicy: doc(
       allow(["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"], "*", {
         StringEquals: {
-          "aws:ResourceTag/k8s.io/cluster-autoscaler/${aws:PrincipalTag/eks-cluster-name}": "owned",
+          [`aws:ResourceTag/k8s.io/cluster-autoscaler/${principalTag("eks-cluster-name")}`]: "owned",
           "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true",
         },
       }),
@@ -293,8 +298,8 @@ export const CATALOG: readonly CatalogEntry[] = [
         "*",
         {
           StringEquals: {
-            "secretsmanager:ResourceTag/kubernetes-namespace": "${aws:PrincipalTag/kubernetes-namespace}",
-            "secretsmanager:ResourceTag/eks-cluster-name": "${aws:PrincipalTag/eks-cluster-name}",
+            "secretsmanager:ResourceTag/kubernetes-namespace": principalTag("kubernetes-namespace"),
+            "secretsmanager:ResourceTag/eks-cluster-name": principalTag("eks-cluster-name"),
           },
         },
       ),
