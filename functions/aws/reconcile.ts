@@ -37,9 +37,9 @@ export interface ReconcileRequest {
 
 /** A structured logger (Powertools Logger fits). */
 export interface LoggerLike {
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-  error(message: string, extra?: Record<string, unknown>): void;
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
 }
 
 /** What the use case needs; passed in so tests substitute nothing by module mocking. */

@@ -1,4 +1,119 @@
-// placeholder until its issue lands
-export const handler = async (): Promise<never> => {
-  throw new Error("cluster-event: not implemented");
+import { ExecutionAlreadyExists, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { z } from "zod";
+import { describeCluster } from "../aws/inventory.js";
+import { reconcile } from "../aws/reconcile.js";
+import { compactSummary, createRuntime, type Runtime, recordReconcileMetrics } from "../aws/runtime.js";
+import { parseEksEvent } from "../core/cloudtrail.js";
+import { errorMessage } from "../core/errors.js";
+
+/** Tasks of the cluster wait loop (Step Functions) that onboards a cluster once ACTIVE. */
+const waitLoopTask = z.discriminatedUnion("action", [
+  z.object({ action: z.literal("check"), clusterName: z.string().min(1).max(100) }),
+  z.object({ action: z.literal("onboard"), clusterName: z.string().min(1).max(100) }),
+]);
+
+let runtime: Runtime | undefined;
+
+async function onboard(rt: Runtime, clusterName: string) {
+  const summary = await reconcile(rt.deps, {
+    scope: { kind: "clusters", names: [clusterName] },
+    dryRun: rt.env.DRY_RUN,
+    adoptUnmanaged: rt.env.ADOPT_UNMANAGED,
+    installAgent: rt.env.INSTALL_AGENT,
+    breaker: { floor: rt.env.BREAKER_FLOOR, fraction: rt.env.BREAKER_FRACTION },
+  });
+  recordReconcileMetrics(rt.metrics, summary);
+  return { status: "reconciled" as const, clusterName, summary: compactSummary(summary) };
+}
+
+async function startWaitLoop(rt: Runtime, clusterName: string, createdAt: Date | undefined) {
+  if (!rt.env.WAIT_STATE_MACHINE_ARN) {
+    rt.logger.warn("no wait state machine configured; the next sweep onboards the cluster", { clusterName });
+    return { status: "deferred" as const, clusterName };
+  }
+  // one wait loop per cluster incarnation: a redelivered event finds the execution already there
+  const name = `${clusterName}-${createdAt ? Math.floor(createdAt.getTime() / 1000) : "unknown"}`.slice(
+    0,
+    80,
+  );
+  try {
+    await rt.deps.clients.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: rt.env.WAIT_STATE_MACHINE_ARN,
+        name,
+        input: JSON.stringify({ clusterName }),
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ExecutionAlreadyExists)) throw error;
+  }
+  return { status: "waiting" as const, clusterName };
+}
+
+/**
+ * EKS CloudTrail events (CreateCluster, TagResource, UntagResource, DeleteCluster) and the wait
+ * loop's tasks. Invalid, failed-call and foreign events are rejected with a logged reason and
+ * no AWS write; they never throw, so they never enter a retry loop.
+ */
+export const handler = async (event: unknown) => {
+  runtime ??= createRuntime();
+  const rt = runtime;
+  const task = waitLoopTask.safeParse(event);
+  if (task.success) {
+    const { action, clusterName } = task.data;
+    switch (action) {
+      case "check": {
+        const cluster = await describeCluster(rt.deps.clients.eks, clusterName);
+        return { clusterName, status: cluster?.status ?? "GONE" };
+      }
+      case "onboard":
+        return await onboard(rt, clusterName);
+      default: {
+        const never: never = action;
+        return never;
+      }
+    }
+  }
+  const parsed = parseEksEvent(event);
+  if (!parsed.ok) {
+    rt.logger.warn("event rejected", { reason: parsed.reason });
+    return { status: "rejected" as const, reason: parsed.reason };
+  }
+  const { clusterName } = parsed;
+  rt.logger.appendKeys({ clusterName });
+  try {
+    switch (parsed.eventName) {
+      case "CreateCluster": {
+        const cluster = await describeCluster(rt.deps.clients.eks, clusterName);
+        if (!cluster)
+          return { status: "ignored" as const, clusterName, reason: "the cluster no longer exists" };
+        if (cluster.status === "ACTIVE") return await onboard(rt, clusterName);
+        if (cluster.status === "CREATING") {
+          const createdAt = (event as { detail?: { eventTime?: string } }).detail?.eventTime;
+          return await startWaitLoop(rt, clusterName, createdAt ? new Date(createdAt) : undefined);
+        }
+        return { status: "ignored" as const, clusterName, reason: `cluster is ${cluster.status}` };
+      }
+      case "TagResource":
+      case "UntagResource":
+        return await onboard(rt, clusterName);
+      case "DeleteCluster":
+        rt.logger.info("cluster deleted; EKS removes its associations with it");
+        return {
+          status: "ignored" as const,
+          clusterName,
+          reason: "EKS deletes a cluster's associations with the cluster",
+        };
+      default: {
+        const never: never = parsed;
+        return never;
+      }
+    }
+  } catch (error) {
+    // an AWS failure here is retried by the event's own retry policy and the next sweep
+    rt.logger.error("cluster event failed", { error: errorMessage(error) });
+    throw error;
+  } finally {
+    rt.logger.removeKeys(["clusterName"]);
+  }
 };

@@ -1,0 +1,202 @@
+import { describe, expect, it } from "vitest";
+import { catalogRoleArn } from "../../../functions/core/catalog.js";
+import { computeDesired } from "../../../functions/core/desired.js";
+import type { AssociationInfo, ClusterInfo, RoleInfo } from "../../../functions/core/model.js";
+import { type PlanOptions, planChanges } from "../../../functions/core/plan.js";
+import { ACCOUNT, association, cluster, role, template } from "../../support/fleet.js";
+
+function plan(
+  clusters: ClusterInfo[],
+  roles: RoleInfo[],
+  actual: AssociationInfo[] = [],
+  options: PlanOptions = {},
+) {
+  const state = computeDesired({ clusters, roles, accountId: ACCOUNT });
+  const result = planChanges(state, actual, options);
+  const summary = result.changes.map((c) =>
+    c.kind === "delete"
+      ? `delete ${c.actual.clusterName}/${c.actual.namespace}/${c.actual.serviceAccount}`
+      : `${c.kind} ${c.desired.clusterName}/${c.desired.namespace}/${c.desired.serviceAccount} ${c.desired.source}`,
+  );
+  return { state, result, summary, codes: [...state.findings, ...result.findings].map((f) => f.code) };
+}
+
+describe("desired state and plan", () => {
+  it("creates what templates select and leaves other clusters alone", () => {
+    const { summary } = plan(
+      [cluster("prod", { env: "prod" }), cluster("dev", { env: "dev" })],
+      [template("api", "orders/api", "tag:env=prod")],
+    );
+    expect(summary).toEqual(["create prod/orders/api api"]);
+  });
+
+  it("plans nothing when actual matches desired", () => {
+    const { result } = plan(
+      [cluster("prod")],
+      [template("api", "orders/api")],
+      [association("prod", "orders", "api", "api")],
+    );
+    expect(result.changes).toEqual([]);
+    expect(result.unchanged).toBe(1);
+  });
+
+  it("updates role, session tags and target role changes", () => {
+    const { result } = plan(
+      [cluster("prod")],
+      [
+        template("api", "orders/api"),
+        template("worker", "orders/worker", "all", { "pod-identity/session-tags": "disabled" }),
+        template("etl", "data/etl", "all", {
+          "pod-identity/target-role": "arn:aws:iam::210987654321:role/lake",
+        }),
+      ],
+      [
+        association("prod", "orders", "api", "old-api", { source: "api" }),
+        association("prod", "orders", "worker", "worker"),
+        association("prod", "data", "etl", "etl"),
+      ],
+    );
+    expect(result.changes.map((c) => (c.kind === "update" ? c.changes : c.kind))).toEqual([
+      ["roleArn"],
+      ["disableSessionTags"],
+      ["targetRoleArn"],
+    ]);
+  });
+
+  it("deletes managed associations no template claims", () => {
+    const { summary } = plan([cluster("prod")], [], [association("prod", "orders", "api", "api")]);
+    expect(summary).toEqual(["delete prod/orders/api"]);
+  });
+
+  it("never touches unmanaged or add-on-owned associations, and says so when tags claim them", () => {
+    const { result, codes } = plan(
+      [cluster("prod")],
+      [template("api", "orders/api kube-system/ebs-csi-controller-sa")],
+      [
+        association("prod", "orders", "api", "hand-made", { managed: false }),
+        association("prod", "kube-system", "ebs-csi-controller-sa", "ebs", {
+          ownerArn: "arn:aws:eks:us-east-1:1:addon/prod/ebs/x",
+        }),
+        association("prod", "other", "thing", "hand-made", { managed: false }),
+      ],
+    );
+    expect(result.changes).toEqual([]);
+    expect(codes.sort()).toEqual(["ADDON_OWNED", "UNMANAGED_EXISTS"]);
+  });
+
+  it("adopts unmanaged associations only when asked", () => {
+    const { result } = plan(
+      [cluster("prod")],
+      [template("api", "orders/api")],
+      [association("prod", "orders", "api", "api", { managed: false })],
+      {
+        adoptUnmanaged: true,
+      },
+    );
+    expect(result.changes).toEqual([expect.objectContaining({ kind: "update", adopt: true })]);
+  });
+
+  it("holds a slot two templates claim: neither wins, a finding names both", () => {
+    const { result, state } = plan(
+      [cluster("prod")],
+      [template("a", "orders/api"), template("b", "orders/api")],
+      [association("prod", "orders", "api", "a")],
+    );
+    expect(result.changes).toEqual([]);
+    const conflict = state.findings.find((f) => f.code === "CONFLICT");
+    expect(conflict?.message).toMatch(/a and b/);
+  });
+
+  it("changes nothing in an opted-out or not-ACTIVE cluster", () => {
+    const { result } = plan(
+      [cluster("frozen", { "pod-identity/opt-out": "true" }), cluster("new", {}, { status: "CREATING" })],
+      [template("api", "orders/api")],
+      [association("frozen", "x", "y", "gone"), association("new", "x", "y", "gone")],
+    );
+    expect(result.changes).toEqual([]);
+  });
+
+  it("skips clusters whose version does not support Pod Identity", () => {
+    const { result, codes } = plan(
+      [
+        cluster("old", {}, { version: "1.23" }),
+        cluster("early", {}, { version: "1.28", platformVersion: "eks.3" }),
+      ],
+      [template("api", "orders/api")],
+    );
+    expect(result.changes).toEqual([]);
+    expect(codes).toEqual(["CLUSTER_UNSUPPORTED", "CLUSTER_UNSUPPORTED"]);
+  });
+
+  it("does not attempt a template whose trust STS would refuse in a cluster", () => {
+    const restricted = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { Service: "pods.eks.amazonaws.com" },
+          Action: ["sts:AssumeRole", "sts:TagSession"],
+          Condition: { ArnEquals: { "aws:SourceArn": `arn:aws:eks:us-east-1:${ACCOUNT}:cluster/prod` } },
+        },
+      ],
+    });
+    const r = role("api", { "pod-identity/bind": "orders/api", "pod-identity/clusters": "all" }, restricted);
+    const { summary, state } = plan(
+      [cluster("prod"), cluster("dev")],
+      [r],
+      [association("dev", "orders", "api", "api")],
+    );
+    expect(summary).toEqual(["create prod/orders/api api"]);
+    expect(state.findings).toEqual([expect.objectContaining({ code: "TRUST_REFUSED", clusterName: "dev" })]);
+  });
+
+  it("associates catalog entries to the shared role, with overrides", () => {
+    const { result } = plan(
+      [cluster("prod", { "pod-identity/templates": "external-dns cert-manager@certs/acme" })],
+      [],
+    );
+    expect(
+      result.changes.map((c) =>
+        c.kind === "create" ? [c.desired.namespace, c.desired.serviceAccount, c.desired.roleArn] : [],
+      ),
+    ).toEqual([
+      ["external-dns", "external-dns", catalogRoleArn(ACCOUNT, "external-dns")],
+      ["certs", "acme", catalogRoleArn(ACCOUNT, "cert-manager")],
+    ]);
+  });
+
+  it("trips the breaker above max(5, 10%) deletions and then deletes nothing", () => {
+    const actual = Array.from({ length: 60 }, (_, i) => association("prod", "ns", `sa-${i}`, "keep"));
+    const tokens = Array.from({ length: 53 }, (_, i) => `ns/sa-${i}`);
+    const keep = role("keep", {
+      "pod-identity/bind": tokens.slice(0, 25).join(" "),
+      "pod-identity/bind-2": tokens.slice(25).join(" "),
+      "pod-identity/clusters": "all",
+    });
+    const some = plan([cluster("prod")], [keep], actual);
+    const many = plan([cluster("prod")], [], actual.slice(0, 40));
+    const few = plan([cluster("prod")], [], actual.slice(0, 5));
+
+    expect(some.result.breakerTripped).toBe(true);
+    expect(some.result.changes).toEqual([]);
+    expect(some.result.findings).toEqual([
+      expect.objectContaining({
+        code: "BREAKER_TRIPPED",
+        message: expect.stringMatching(/7 deletions.*limit of 6/),
+      }),
+    ]);
+    expect(many.result.breakerTripped).toBe(true);
+    expect(few.result.breakerTripped).toBe(false);
+    expect(few.result.changes).toHaveLength(5);
+  });
+
+  it("limits a role-scoped plan to that role's associations", () => {
+    const { summary } = plan(
+      [cluster("prod")],
+      [template("api", "orders/api"), template("web", "web/frontend")],
+      [association("prod", "old", "thing", "api")],
+      { roleName: "api" },
+    );
+    expect(summary).toEqual(["create prod/orders/api api", "delete prod/old/thing"]);
+  });
+});
