@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerDemo } from "./commands/demo.js";
 import { registerLocalAws } from "./commands/local-aws.js";
+import { registerReconcile } from "./commands/reconcile.js";
 import { registerTrustLint } from "./commands/trust-lint.js";
 
 /** Exit codes shared by every podid command (see DESIGN.md, command contract). */
@@ -19,6 +20,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError();
   registerTrustLint(program, setExit);
+  registerReconcile(program, setExit);
   registerLocalAws(program, setExit);
   registerDemo(program, setExit);
   return program;
