@@ -1,7 +1,10 @@
 import { EKSClient } from "@aws-sdk/client-eks";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { IAMClient } from "@aws-sdk/client-iam";
+import { SFNClient } from "@aws-sdk/client-sfn";
 import { STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, beforeEach } from "vitest";
+import type { AwsClients } from "../../functions/aws/clients.js";
 import { type LocalAccount, startLocalAccount } from "../../local/index.js";
 
 export const ACCOUNT_ID = "123456789012";
@@ -39,4 +42,26 @@ export function useLocalAccount(): { readonly account: LocalAccount } {
       return holder.account;
     },
   };
+}
+
+/** The product's client bundle pointed at a local account. */
+export function awsClientsFor(endpoint: string, maxAttempts = 8): AwsClients {
+  const common = {
+    endpoint,
+    region: REGION,
+    maxAttempts,
+    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+  };
+  return {
+    eks: new EKSClient(common),
+    iam: new IAMClient(common),
+    sts: new STSClient(common),
+    events: new EventBridgeClient(common),
+    sfn: new SFNClient(common),
+  };
+}
+
+/** Operations in a call count that change something (not Describe/List/Get). */
+export function writeCalls(calls: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(calls).filter(([op]) => !/^(Describe|List|Get)/.test(op)));
 }
