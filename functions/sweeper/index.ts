@@ -24,7 +24,7 @@ let runtime: Runtime | undefined;
 export const handler = async (event: unknown) => {
   runtime ??= createRuntime();
   const rt = runtime;
-  const parsed = sweepInput.safeParse(event ?? {});
+  const parsed = sweepInput.safeParse(event);
   if (!parsed.success) {
     const reason = `unrecognised sweeper input: ${z.prettifyError(parsed.error).slice(0, 300)}`;
     rt.logger.warn("event rejected", { reason });

@@ -231,7 +231,7 @@ describe("reconcile on the local account", () => {
   });
 
   it("retries a role EKS cannot see yet (IAM eventual consistency) with back-off", async () => {
-    const { clients, run, sleeps, slots } = setup();
+    const { clients, sleeps, slots } = setup();
     await createCluster(clients, "prod");
     await ctx.account.setFaults({ iamConsistencyDelayMs: 600_000 });
     await createRole(clients.iam, "fresh", { tags: bind("orders/api") });

@@ -1,0 +1,71 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parseEksEvent, parseIamEvent } from "../../../functions/core/cloudtrail.js";
+
+const sample = (name: string) => JSON.parse(readFileSync(`events/${name}`, "utf8")) as Record<string, any>;
+
+describe("parseEksEvent", () => {
+  it.each([
+    ["eks-create-cluster.json", { eventName: "CreateCluster", clusterName: "payments-prod" }],
+    ["eks-tag-resource.json", { eventName: "TagResource", clusterName: "payments-prod" }],
+    ["eks-untag-resource.json", { eventName: "UntagResource", clusterName: "payments-prod" }],
+    ["eks-delete-cluster.json", { eventName: "DeleteCluster", clusterName: "payments-staging" }],
+  ])("reads %s", (file, expected) => {
+    expect(parseEksEvent(sample(file))).toMatchObject({ ok: true, ...expected });
+  });
+
+  it("rejects failed calls, other sources, non-cluster resources and malformed events", () => {
+    const tagAssociation = sample("eks-tag-resource.json");
+    tagAssociation.detail.requestParameters.resourceArn =
+      "arn:aws:eks:us-east-1:123456789012:podidentityassociation/p/a-1";
+    const otherEvent = sample("eks-tag-resource.json");
+    otherEvent.detail.eventName = "CreateNodegroup";
+    const badName = sample("eks-create-cluster.json");
+    badName.detail.requestParameters.name = "../etc";
+
+    expect(parseEksEvent(sample("eks-create-cluster-failed.json"))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/failed/),
+    });
+    expect(parseEksEvent(sample("iam-tag-role.json"))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/expected aws.eks/),
+    });
+    expect(parseEksEvent(tagAssociation)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/not a cluster/),
+    });
+    expect(parseEksEvent(otherEvent)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/not handled/),
+    });
+    expect(parseEksEvent(badName)).toMatchObject({ ok: false });
+    expect(parseEksEvent(null)).toMatchObject({ ok: false });
+    expect(parseEksEvent({ source: "aws.eks" })).toMatchObject({ ok: false });
+  });
+});
+
+describe("parseIamEvent", () => {
+  it.each([
+    ["iam-create-role.json", "CreateRole", "orders-api"],
+    ["iam-tag-role.json", "TagRole", "orders-api"],
+    ["iam-untag-role.json", "UntagRole", "metrics-reader"],
+    ["iam-update-assume-role-policy.json", "UpdateAssumeRolePolicy", "orders-api"],
+    ["iam-delete-role.json", "DeleteRole", "metrics-reader"],
+  ])("reads %s", (file, eventName, roleName) => {
+    expect(parseIamEvent(sample(file))).toEqual({ ok: true, eventName, roleName });
+  });
+
+  it("rejects failed calls and events without a role name", () => {
+    const noRole = sample("iam-tag-role.json");
+    delete noRole.detail.requestParameters.roleName;
+    expect(parseIamEvent(sample("iam-tag-role-failed.json"))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/AccessDenied/),
+    });
+    expect(parseIamEvent(noRole)).toMatchObject({ ok: false, reason: expect.stringMatching(/roleName/) });
+    expect(parseIamEvent({ ...sample("iam-tag-role.json"), "detail-type": "Scheduled Event" })).toMatchObject(
+      { ok: false },
+    );
+  });
+});
