@@ -1,0 +1,42 @@
+import { z } from "zod";
+
+/** Deployment settings, from typed stack props or CDK context (`-c key=value`). */
+export const autopilotConfigSchema = z.object({
+  /** plan and report, never change associations */
+  dryRun: z.coerce.boolean().default(false),
+  /** EventBridge schedule expression of the sweep */
+  sweepSchedule: z.string().default("rate(30 minutes)"),
+  /** deletion circuit breaker: at most max(floor, fraction × managed) deletions per run */
+  deletionLimitFloor: z.coerce.number().int().min(0).default(5),
+  deletionLimitFraction: z.coerce.number().min(0).max(1).default(0.1),
+  /** install eks-pod-identity-agent where a cluster gets its first association */
+  installAgent: z.coerce.boolean().default(true),
+  /** take over unmanaged associations that templates claim */
+  adoptUnmanaged: z.coerce.boolean().default(false),
+  /** regions that run EKS; the us-east-1 forwarder sends IAM events to each */
+  regions: z.array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/)).default(["us-east-1"]),
+  /** e-mail subscribed to the alarm topic */
+  alarmEmail: z.string().email().optional(),
+  /** days of log retention */
+  logRetentionDays: z.coerce.number().int().default(30),
+});
+export type AutopilotConfig = z.infer<typeof autopilotConfigSchema>;
+
+/** Name of the product's event bus in every region (forwarded IAM events and product events). */
+export const AUTOPILOT_BUS_NAME = "pod-identity-autopilot";
+
+/** Reads the configuration from CDK context values, failing with a readable message. */
+export function configFromContext(get: (key: string) => unknown): AutopilotConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(autopilotConfigSchema.shape)) {
+    const value = get(key);
+    if (value === undefined) continue;
+    raw[key] = key === "regions" && typeof value === "string" ? value.split(",").map((r) => r.trim()) : value;
+    if (typeof value === "string" && ["dryRun", "installAgent", "adoptUnmanaged"].includes(key))
+      raw[key] = value === "true";
+  }
+  const parsed = autopilotConfigSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new Error(`invalid pod-identity-autopilot configuration: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}

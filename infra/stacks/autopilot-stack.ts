@@ -1,0 +1,267 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as sns from "aws-cdk-lib/aws-sns";
+import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import type { Construct } from "constructs";
+import { CATALOG } from "../../functions/core/catalog.js";
+import { EKS_EVENT_NAMES, IAM_EVENT_NAMES } from "../../functions/core/events.js";
+import { AUTOPILOT_BUS_NAME, type AutopilotConfig } from "../config.js";
+import { AutopilotFunction } from "../constructs/autopilot-function.js";
+import { ClusterWaitLoop } from "../constructs/cluster-wait-loop.js";
+import { acknowledge } from "../nag.js";
+
+/** Props of the regional stack. */
+export interface PodIdentityAutopilotStackProps extends StackProps {
+  config: AutopilotConfig;
+}
+
+/** The CloudTrail event pattern of DESIGN.md for a service, failed calls excluded. */
+export function cloudTrailPattern(
+  source: string,
+  eventSource: string,
+  eventNames: readonly string[],
+): events.EventPattern {
+  return {
+    source: [source],
+    detailType: ["AWS API Call via CloudTrail"],
+    detail: {
+      eventSource: [eventSource],
+      eventName: [...eventNames],
+      errorCode: [{ exists: false }],
+    },
+  };
+}
+
+/**
+ * The regional deployment: the four functions, the EventBridge rules and schedule, the cluster
+ * wait loop, dead-letter queues and the alarm topic.
+ */
+export class PodIdentityAutopilotStack extends Stack {
+  readonly functions: Record<"clusterEvent" | "iamEvent" | "sweeper" | "migration", AutopilotFunction>;
+  readonly bus: events.EventBus;
+  readonly waitLoop: ClusterWaitLoop;
+  readonly alarmTopic: sns.Topic;
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: PodIdentityAutopilotStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const retention = config.logRetentionDays as logs.RetentionDays;
+
+    this.bus = new events.EventBus(this, "Bus", { eventBusName: AUTOPILOT_BUS_NAME });
+    const key = new kms.Key(this, "Key", {
+      enableKeyRotation: true,
+      description: "pod-identity-autopilot queues and topic",
+    });
+    this.deadLetterQueue = new sqs.Queue(this, "DeadLetterQueue", {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+    });
+    key.grantEncryptDecrypt(new iam.ServicePrincipal("events.amazonaws.com"));
+    acknowledge(
+      this.deadLetterQueue,
+      "This queue is the dead-letter queue; it has none of its own",
+      "Serverless-SQSRedrivePolicy",
+    );
+    this.alarmTopic = new sns.Topic(this, "AlarmTopic", {
+      displayName: "pod-identity-autopilot alarms",
+      masterKey: key,
+      enforceSSL: true,
+    });
+    key.grantEncryptDecrypt(new iam.ServicePrincipal("cloudwatch.amazonaws.com"));
+    if (config.alarmEmail)
+      this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
+
+    const waitLoopName = `${this.stackName}-cluster-wait`;
+    const waitLoopArn = this.formatArn({
+      service: "states",
+      resource: "stateMachine",
+      resourceName: waitLoopName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const reconcilerEnv = {
+      EVENT_BUS_NAME: this.bus.eventBusName,
+      DRY_RUN: String(config.dryRun),
+      ADOPT_UNMANAGED: String(config.adoptUnmanaged),
+      INSTALL_AGENT: String(config.installAgent),
+      BREAKER_FLOOR: String(config.deletionLimitFloor),
+      BREAKER_FRACTION: String(config.deletionLimitFraction),
+      ACCOUNT_ID: this.account,
+    };
+    const fn = (
+      id: string,
+      name: string,
+      description: string,
+      timeout: Duration,
+      extra: Partial<{ env: Record<string, string>; memory: number; reserved: number }> = {},
+    ) =>
+      new AutopilotFunction(this, id, {
+        name,
+        description,
+        timeout,
+        environment: { ...reconcilerEnv, ...(extra.env ?? {}) },
+        deadLetterQueue: this.deadLetterQueue,
+        logRetention: retention,
+        ...(extra.memory ? { memorySize: extra.memory } : {}),
+        ...(extra.reserved !== undefined ? { reservedConcurrentExecutions: extra.reserved } : {}),
+      });
+    this.functions = {
+      clusterEvent: fn(
+        "ClusterEvent",
+        "cluster-event",
+        "Onboards and re-plans EKS clusters on CloudTrail events",
+        Duration.minutes(5),
+        {
+          env: { WAIT_STATE_MACHINE_ARN: waitLoopArn },
+        },
+      ),
+      iamEvent: fn(
+        "IamEvent",
+        "iam-event",
+        "Re-plans a role's pod identity associations on IAM events",
+        Duration.minutes(10),
+      ),
+      // sweeps never overlap: one at a time
+      sweeper: fn("Sweeper", "sweeper", "Scheduled reconcile of every cluster", Duration.minutes(15), {
+        memory: 1024,
+        reserved: 1,
+      }),
+      migration: fn(
+        "Migration",
+        "migration",
+        "Tasks of the IRSA to Pod Identity migration",
+        Duration.minutes(5),
+      ),
+    };
+
+    const waitLogs = new logs.LogGroup(this, "WaitLoopLogs", {
+      retention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.waitLoop = new ClusterWaitLoop(this, "ClusterWaitLoop", {
+      clusterEvent: this.functions.clusterEvent.fn,
+      logGroup: waitLogs,
+      stateMachineName: waitLoopName,
+    });
+    this.functions.clusterEvent.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "StartClusterWaitLoop",
+        actions: ["states:StartExecution"],
+        resources: [waitLoopArn],
+      }),
+    );
+
+    const targetOptions = {
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: 4,
+      maxEventAge: Duration.hours(2),
+    };
+    new events.Rule(this, "EksEventsRule", {
+      description: "EKS CloudTrail events that change which clusters exist or what they ask for",
+      eventPattern: cloudTrailPattern("aws.eks", "eks.amazonaws.com", EKS_EVENT_NAMES),
+      targets: [new targets.LambdaFunction(this.functions.clusterEvent.fn, targetOptions)],
+    });
+    new events.Rule(this, "IamEventsRule", {
+      description: "IAM CloudTrail events forwarded from us-east-1",
+      eventBus: this.bus,
+      eventPattern: cloudTrailPattern("aws.iam", "iam.amazonaws.com", IAM_EVENT_NAMES),
+      targets: [new targets.LambdaFunction(this.functions.iamEvent.fn, targetOptions)],
+    });
+    new events.Rule(this, "SweepSchedule", {
+      description: "Scheduled reconcile: what guarantees convergence when events are lost",
+      schedule: events.Schedule.expression(config.sweepSchedule),
+      targets: [new targets.LambdaFunction(this.functions.sweeper.fn, targetOptions)],
+    });
+
+    this.grantReconciler([this.functions.clusterEvent, this.functions.iamEvent, this.functions.sweeper]);
+  }
+
+  private arn(service: string, resource: string): string {
+    return `arn:${this.partition}:${service}:${this.region}:${this.account}:${resource}`;
+  }
+
+  /** What the reconciler functions may do: read, write associations and add-ons, manage catalog roles. */
+  private grantReconciler(functions: AutopilotFunction[]): void {
+    const clusters = this.arn("eks", "cluster/*");
+    const associations = this.arn("eks", "podidentityassociation/*/*");
+    const addons = this.arn("eks", "addon/*/*/*");
+    const catalogRoles = `arn:${this.partition}:iam::${this.account}:role/pod-identity/*`;
+    const statements = [
+      new iam.PolicyStatement({ sid: "ListClusters", actions: ["eks:ListClusters"], resources: ["*"] }),
+      new iam.PolicyStatement({
+        sid: "ReadClustersAndAssociations",
+        actions: [
+          "eks:DescribeCluster",
+          "eks:ListPodIdentityAssociations",
+          "eks:ListAddons",
+          "eks:DescribePodIdentityAssociation",
+          "eks:DescribeAddon",
+        ],
+        resources: [clusters, associations, addons],
+      }),
+      new iam.PolicyStatement({
+        sid: "WriteAssociations",
+        actions: [
+          "eks:CreatePodIdentityAssociation",
+          "eks:UpdatePodIdentityAssociation",
+          "eks:DeletePodIdentityAssociation",
+          "eks:TagResource",
+        ],
+        resources: [clusters, associations],
+      }),
+      new iam.PolicyStatement({
+        sid: "InstallAgent",
+        actions: ["eks:CreateAddon"],
+        resources: [clusters, addons],
+      }),
+      new iam.PolicyStatement({
+        sid: "PassRolesToPodIdentity",
+        actions: ["iam:PassRole"],
+        resources: [`arn:${this.partition}:iam::${this.account}:role/*`],
+        conditions: { StringEquals: { "iam:PassedToService": "pods.eks.amazonaws.com" } },
+      }),
+      new iam.PolicyStatement({
+        sid: "ReadRoles",
+        actions: ["iam:ListRoles", "iam:GetRole", "iam:ListRoleTags"],
+        resources: [`arn:${this.partition}:iam::${this.account}:role/*`],
+      }),
+      new iam.PolicyStatement({
+        sid: "ManageCatalogRoles",
+        actions: ["iam:CreateRole", "iam:TagRole", "iam:PutRolePolicy"],
+        resources: [catalogRoles],
+      }),
+      new iam.PolicyStatement({
+        sid: "AttachCatalogManagedPolicies",
+        actions: ["iam:AttachRolePolicy"],
+        resources: [catalogRoles],
+        conditions: {
+          ArnEquals: { "iam:PolicyARN": [...new Set(CATALOG.flatMap((e) => e.managedPolicyArns))] },
+        },
+      }),
+      new iam.PolicyStatement({
+        sid: "PublishEvents",
+        actions: ["events:PutEvents"],
+        resources: [this.bus.eventBusArn],
+      }),
+    ];
+    for (const f of functions) {
+      for (const s of statements) f.role.addToPolicy(s);
+      acknowledge(
+        f.role,
+        "Clusters, associations and add-ons are created after deployment: the reconciler acts on every one of this account and region's, and nothing else. Roles: iam:PassRole is limited to pods.eks.amazonaws.com, reads to role metadata; writes only under /pod-identity/",
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:cluster/*]`,
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:podidentityassociation/*/*]`,
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:addon/*/*/*]`,
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/pod-identity/*]",
+      );
+    }
+  }
+}
