@@ -11,7 +11,6 @@ const ctx = useLocalAccount();
 async function aws(
   args: string[],
   env: Record<string, string> = {},
-  // biome-ignore lint/suspicious/noExplicitAny: the CLI's JSON output is asserted structurally
 ): Promise<{ code: number; out: any; err: string }> {
   try {
     const { stdout, stderr } = await run(
