@@ -2,6 +2,7 @@ import { App, Stack } from "aws-cdk-lib";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { ClusterWaitLoop } from "./constructs/cluster-wait-loop.js";
+import { MigrationStateMachine } from "./constructs/migration-state-machine.js";
 
 /** Placeholder account, region and function ARNs used when definitions are run locally. */
 export const LOCAL_ACCOUNT = "123456789012";
@@ -65,6 +66,27 @@ export function stateMachinesOf(
       .filter(([, r]) => r.Type === "AWS::StepFunctions::StateMachine")
       .map(([id, r]) => [id, resolveDefinition(r.Properties.DefinitionString as Json, names)]),
   );
+}
+
+function definitionsStack(build: (stack: Stack) => void): Record<string, unknown> {
+  const app = new App();
+  const stack = new Stack(app, "Definitions", { env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION } });
+  build(stack);
+  const template = app.synth().getStackByName("Definitions").template as never;
+  const [definition] = Object.values(stateMachinesOf(template, (id) => id));
+  if (!definition) throw new Error("no state machine synthesized");
+  return definition;
+}
+
+/** The migration state machine's definition (task ARN: the placeholder migration function). */
+export function migrationDefinition(): Record<string, unknown> {
+  return definitionsStack((stack) => {
+    const fn = lambda.Function.fromFunctionArn(stack, "Migration", localFunctionArn("migration"));
+    new MigrationStateMachine(stack, "MigrationStateMachine", {
+      migration: fn,
+      logGroup: new logs.LogGroup(stack, "Logs"),
+    });
+  });
 }
 
 /**

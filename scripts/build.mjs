@@ -1,5 +1,6 @@
 // Builds one ESM bundle per Lambda function (dist/functions/<name>/index.mjs) and the CLI
 // (dist/cli/podid.mjs). The AWS SDK is bundled, never taken from the Lambda runtime.
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { build } from "esbuild";
 
@@ -36,6 +37,8 @@ if (missing.length > 0) {
   process.exit(1);
 }
 await Promise.all(entries.map((e) => build({ ...common, entryPoints: [e.entry], outfile: e.out })));
+// the state machine definitions, synthesized by the CDK constructs, for local runs
+execFileSync(process.execPath, ["--import", "tsx", "infra/export-definitions.ts"], { stdio: "inherit" });
 if (!quiet) {
   for (const e of entries)
     console.log(`${e.out.padEnd(40)} ${(statSync(e.out).size / 1024).toFixed(0).padStart(6)} KiB`);

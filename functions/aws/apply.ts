@@ -50,11 +50,11 @@ function tagsFor(d: DesiredAssociation): Record<string, string> {
 }
 
 /** EKS says the role is missing or untrusted: right after IAM changes this clears by itself. */
-function isRoleNotVisible(error: unknown): boolean {
+export function isRoleNotVisible(error: unknown): boolean {
   return error instanceof InvalidParameterException && /role|trust|assume/i.test(error.message);
 }
 
-async function withRoleVisibilityRetry<T>(options: ApplyOptions, call: () => Promise<T>): Promise<T> {
+export async function withRoleVisibilityRetry<T>(options: ApplyOptions, call: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();

@@ -1,9 +1,12 @@
 import {
+  DescribeAddonCommand,
   DescribeClusterCommand,
+  DescribeFargateProfileCommand,
   DescribePodIdentityAssociationCommand,
   type EKSClient,
   ListAddonsCommand,
   ListClustersCommand,
+  ListFargateProfilesCommand,
   ListPodIdentityAssociationsCommand,
   ResourceNotFoundException,
 } from "@aws-sdk/client-eks";
@@ -177,4 +180,79 @@ export async function listAddonNames(eks: EKSClient, clusterName: string): Promi
     nextToken = page.nextToken;
   } while (nextToken);
   return names;
+}
+
+/** Every role with its decoded trust policy (all pages), without reading tags. */
+export async function listRolesWithTrust(
+  iam: IAMClient,
+): Promise<Pick<RoleInfo, "name" | "arn" | "path" | "trustPolicy">[]> {
+  const roles: Pick<RoleInfo, "name" | "arn" | "path" | "trustPolicy">[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await iam.send(new ListRolesCommand({ MaxItems: 1000, Marker: marker }));
+    for (const r of page.Roles ?? []) {
+      if (r.RoleName && r.Arn)
+        roles.push({
+          name: r.RoleName,
+          arn: r.Arn,
+          path: r.Path ?? "/",
+          trustPolicy: decodeTrust(r.AssumeRolePolicyDocument ?? ""),
+        });
+    }
+    marker = page.IsTruncated ? page.Marker : undefined;
+  } while (marker);
+  return roles;
+}
+
+/** An add-on with what the migration needs of it. */
+export interface AddonInfo {
+  name: string;
+  arn: string;
+  serviceAccountRoleArn?: string;
+  podIdentityAssociationArns: string[];
+}
+
+/** Describes every add-on of a cluster. */
+export async function readAddons(eks: EKSClient, clusterName: string): Promise<AddonInfo[]> {
+  const names = await listAddonNames(eks, clusterName);
+  const addons: AddonInfo[] = [];
+  for (const name of names) {
+    const { addon } = await eks.send(new DescribeAddonCommand({ clusterName, addonName: name }));
+    if (!addon) continue;
+    addons.push({
+      name,
+      arn: addon.addonArn ?? "",
+      podIdentityAssociationArns: addon.podIdentityAssociations ?? [],
+      ...(addon.serviceAccountRoleArn ? { serviceAccountRoleArn: addon.serviceAccountRoleArn } : {}),
+    });
+  }
+  return addons;
+}
+
+/** Fargate profiles of a cluster with their selectors. */
+export async function readFargateProfiles(
+  eks: EKSClient,
+  clusterName: string,
+): Promise<{ name: string; selectors: { namespace: string; labels?: Record<string, string> }[] }[]> {
+  const names: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await eks.send(new ListFargateProfilesCommand({ clusterName, nextToken }));
+    names.push(...(page.fargateProfileNames ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  const profiles = [];
+  for (const name of names) {
+    const { fargateProfile } = await eks.send(
+      new DescribeFargateProfileCommand({ clusterName, fargateProfileName: name }),
+    );
+    profiles.push({
+      name,
+      selectors: (fargateProfile?.selectors ?? []).map((s) => ({
+        namespace: s.namespace ?? "",
+        ...(s.labels ? { labels: s.labels } : {}),
+      })),
+    });
+  }
+  return profiles;
 }

@@ -1,4 +1,5 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -13,6 +14,7 @@ import { EKS_EVENT_NAMES, IAM_EVENT_NAMES } from "../../functions/core/events.js
 import { AUTOPILOT_BUS_NAME, type AutopilotConfig } from "../config.js";
 import { AutopilotFunction } from "../constructs/autopilot-function.js";
 import { ClusterWaitLoop } from "../constructs/cluster-wait-loop.js";
+import { MigrationStateMachine } from "../constructs/migration-state-machine.js";
 import { acknowledge } from "../nag.js";
 
 /** Props of the regional stack. */
@@ -45,6 +47,8 @@ export class PodIdentityAutopilotStack extends Stack {
   readonly functions: Record<"clusterEvent" | "iamEvent" | "sweeper" | "migration", AutopilotFunction>;
   readonly bus: events.EventBus;
   readonly waitLoop: ClusterWaitLoop;
+  readonly migration: MigrationStateMachine;
+  readonly migrationTable: dynamodb.TableV2;
   readonly alarmTopic: sns.Topic;
   readonly deadLetterQueue: sqs.Queue;
 
@@ -95,6 +99,14 @@ export class PodIdentityAutopilotStack extends Stack {
       BREAKER_FRACTION: String(config.deletionLimitFraction),
       ACCOUNT_ID: this.account,
     };
+    this.migrationTable = new dynamodb.TableV2(this, "MigrationTable", {
+      partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
+      sortKey: { name: "sk", type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryptionV2.customerManagedKey(key),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     const fn = (
       id: string,
       name: string,
@@ -150,6 +162,16 @@ export class PodIdentityAutopilotStack extends Stack {
       logGroup: waitLogs,
       stateMachineName: waitLoopName,
     });
+    const migrationLogs = new logs.LogGroup(this, "MigrationLogs", {
+      retention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.migration = new MigrationStateMachine(this, "MigrationStateMachine", {
+      migration: this.functions.migration.fn,
+      logGroup: migrationLogs,
+      stateMachineName: `${this.stackName}-migration`,
+    });
+    this.grantMigration(this.functions.migration);
     this.functions.clusterEvent.role.addToPolicy(
       new iam.PolicyStatement({
         sid: "StartClusterWaitLoop",
@@ -185,6 +207,65 @@ export class PodIdentityAutopilotStack extends Stack {
 
   private arn(service: string, resource: string): string {
     return `arn:${this.partition}:${service}:${this.region}:${this.account}:${resource}`;
+  }
+
+  /** What the migration function may do: read, edit trust policies, associate, update add-ons. */
+  private grantMigration(f: AutopilotFunction): void {
+    const clusters = this.arn("eks", "cluster/*");
+    const associations = this.arn("eks", "podidentityassociation/*/*");
+    const addons = this.arn("eks", "addon/*/*/*");
+    const fargate = this.arn("eks", "fargateprofile/*/*/*");
+    const roles = `arn:${this.partition}:iam::${this.account}:role/*`;
+    this.migrationTable.grantReadWriteData(f.role);
+    for (const s of [
+      new iam.PolicyStatement({
+        sid: "ReadCluster",
+        actions: [
+          "eks:DescribeCluster",
+          "eks:ListPodIdentityAssociations",
+          "eks:DescribePodIdentityAssociation",
+          "eks:ListAddons",
+          "eks:DescribeAddon",
+          "eks:ListFargateProfiles",
+          "eks:DescribeFargateProfile",
+        ],
+        resources: [clusters, associations, addons, fargate],
+      }),
+      new iam.PolicyStatement({
+        sid: "Associate",
+        actions: [
+          "eks:CreatePodIdentityAssociation",
+          "eks:DeletePodIdentityAssociation",
+          "eks:TagResource",
+          "eks:UpdateAddon",
+          "eks:CreateAddon",
+        ],
+        resources: [clusters, associations, addons],
+      }),
+      new iam.PolicyStatement({
+        sid: "PassRolesToPodIdentity",
+        actions: ["iam:PassRole"],
+        resources: [roles],
+        conditions: { StringEquals: { "iam:PassedToService": "pods.eks.amazonaws.com" } },
+      }),
+      // trust policy updates of workload roles happen here and nowhere else
+      new iam.PolicyStatement({
+        sid: "EditTrustPolicies",
+        actions: ["iam:ListRoles", "iam:GetRole", "iam:UpdateAssumeRolePolicy"],
+        resources: [roles],
+      }),
+    ]) {
+      f.role.addToPolicy(s);
+    }
+    acknowledge(
+      f.role,
+      "The migration works on the clusters, associations, add-ons and IRSA roles a user names at run time; trust edits are proved and rolled back by the engine",
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:cluster/*]`,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:podidentityassociation/*/*]`,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:addon/*/*/*]`,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:fargateprofile/*/*/*]`,
+      "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]",
+    );
   }
 
   /** What the reconciler functions may do: read, write associations and add-ons, manage catalog roles. */

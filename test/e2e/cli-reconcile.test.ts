@@ -8,7 +8,9 @@ const ctx = useLocalAccount();
 /** Runs the built CLI against the local account through the SDK's standard endpoint settings. */
 function podid(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/podid.mjs", ...args], { env: { ...process.env, ...ctx.account.env() } });
+    const child = spawn(process.execPath, ["bin/podid.mjs", ...args], {
+      env: { ...process.env, ...ctx.account.env() },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -27,7 +29,10 @@ describe("podid plan and podid sweep", () => {
 
     expect(readable.code).toBe(2);
     expect(readable.stdout).toMatch(/create.*payments-prod.*orders\/orders-api/s);
-    expect(JSON.parse(json.stdout)).toMatchObject({ dryRun: true, changes: expect.arrayContaining([expect.objectContaining({ kind: "create" })]) });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      dryRun: true,
+      changes: expect.arrayContaining([expect.objectContaining({ kind: "create" })]),
+    });
     expect(writeCalls((await ctx.account.calls()).calls)).toEqual({});
   });
 
@@ -49,7 +54,12 @@ describe("podid plan and podid sweep", () => {
   it("exits 1 when AWS cannot be reached", async () => {
     const child = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const p = spawn(process.execPath, ["bin/podid.mjs", "plan"], {
-        env: { ...process.env, ...ctx.account.env(), AWS_ENDPOINT_URL: "http://127.0.0.1:9", AWS_MAX_ATTEMPTS: "1" },
+        env: {
+          ...process.env,
+          ...ctx.account.env(),
+          AWS_ENDPOINT_URL: "http://127.0.0.1:9",
+          AWS_MAX_ATTEMPTS: "1",
+        },
       });
       let stderr = "";
       p.stderr.on("data", (d) => (stderr += d));

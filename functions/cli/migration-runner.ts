@@ -1,0 +1,130 @@
+import { readFileSync } from "node:fs";
+import { StateMachine } from "aws-local-stepfunctions";
+import type { MigrationDeps } from "../migration/deps.js";
+import { type MigrationTask, migrationTaskSchema, runMigrationTask } from "../migration/index.js";
+import { KEYS } from "../migration/plan.js";
+
+/** An approval decision recorded for a run waiting at its gate. */
+export interface ApprovalDecision {
+  decision: "approved" | "rejected";
+  reason?: string;
+}
+
+/** Options of a local run of the migration state machine. */
+export interface LocalRunOptions {
+  definition: Record<string, unknown>;
+  deps: MigrationDeps;
+  input: unknown;
+  migrationId: string;
+  /** soak length in milliseconds instead of the input's soakSeconds (tests: 0) */
+  soakMs?: number;
+  /** how often the approval gate looks for a decision */
+  approvalPollMs?: number;
+  /** called before each task runs: where tests inject faults */
+  beforeTask?: (stateName: string, task: MigrationTask) => Promise<void> | void;
+  onWaitingForApproval?: (migrationId: string) => void;
+}
+
+/** How a local run ended: the report when the Report step ran, the error when the execution failed. */
+export interface LocalRunResult {
+  status: "succeeded" | "failed";
+  report?: Record<string, any>;
+  error?: { name: string; cause: string };
+  /** largest state seen between steps, in bytes (the 256 KB payload limit) */
+  maxStateBytes: number;
+  tasks: string[];
+}
+
+/** The migration definition `npm run build` exported from the CDK construct. */
+export function loadMigrationDefinition(
+  path = new URL("../state-machines/migration.asl.json", import.meta.url),
+): Record<string, unknown> {
+  return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+}
+
+function namedError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+/**
+ * Runs the migration state machine definition locally with aws-local-stepfunctions; its Lambda
+ * tasks run in-process against whatever AWS the SDK points at. The approval gate, a
+ * `.waitForTaskToken` task in Step Functions, waits here for `podid migrate approve|reject`.
+ */
+export async function runMigrationLocally(options: LocalRunOptions): Promise<LocalRunResult> {
+  const { deps } = options;
+  const states = (options.definition.States ?? {}) as Record<string, { Type: string; Resource?: string }>;
+  let report: Record<string, any> | undefined;
+  let maxStateBytes = 0;
+  const tasks: string[] = [];
+  const handlers: Record<string, (input: any) => Promise<any>> = {};
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type !== "Task") continue;
+    if (String(state.Resource).includes("waitForTaskToken")) {
+      handlers[name] = async (input: { Payload?: { migrationId: string; clusterName: string } }) => {
+        const payload = input.Payload ?? (input as never as { migrationId: string; clusterName: string });
+        tasks.push(name);
+        await runMigrationTask(deps, {
+          action: "request-approval",
+          migrationId: payload.migrationId,
+          clusterName: payload.clusterName,
+          taskToken: `local:${payload.migrationId}`,
+        });
+        options.onWaitingForApproval?.(payload.migrationId);
+        for (;;) {
+          const decision = await deps.store.get<ApprovalDecision>(
+            payload.migrationId,
+            `${KEYS.approval}#decision`,
+          );
+          if (decision?.decision === "approved") return { approved: true };
+          if (decision?.decision === "rejected")
+            throw namedError("MigrationRejected", decision.reason ?? "rejected");
+          await new Promise((r) => setTimeout(r, options.approvalPollMs ?? 1000));
+        }
+      };
+      continue;
+    }
+    handlers[name] = async (input: unknown) => {
+      maxStateBytes = Math.max(maxStateBytes, Buffer.byteLength(JSON.stringify(input)));
+      const task = migrationTaskSchema.parse(input);
+      tasks.push(name);
+      await options.beforeTask?.(name, task);
+      try {
+        const out = await runMigrationTask(deps, task);
+        if (task.action === "report") report = out as Record<string, any>;
+        maxStateBytes = Math.max(maxStateBytes, Buffer.byteLength(JSON.stringify(out ?? null)));
+        return out as never;
+      } catch (error) {
+        // as in Lambda: the error's name is what Catch and Retry match
+        throw namedError((error as Error).name || "Error", (error as Error).message);
+      }
+    };
+  }
+  const machine = new StateMachine(structuredClone(options.definition) as never, {
+    validationOptions: { checkArn: false },
+  });
+  const execution = machine.run(options.input as never, {
+    overrides: {
+      taskResourceLocalHandlers: handlers,
+      ...(options.soakMs !== undefined ? { waitTimeOverrides: { Soak: options.soakMs } } : {}),
+      retryIntervalOverrides: { Rollback: 0 },
+    },
+    context: { Execution: { Name: options.migrationId, Id: `local:${options.migrationId}` } } as never,
+  });
+  try {
+    await execution.result;
+    return { status: "succeeded", ...(report ? { report } : {}), maxStateBytes, tasks };
+  } catch (error) {
+    const e = error as { name?: string; message?: string; cause?: unknown };
+    const cause = e.cause as { name?: string; message?: string } | undefined;
+    return {
+      status: "failed",
+      ...(report ? { report } : {}),
+      error: { name: cause?.name ?? e.name ?? "Error", cause: cause?.message ?? e.message ?? "" },
+      maxStateBytes,
+      tasks,
+    };
+  }
+}

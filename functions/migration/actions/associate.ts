@@ -1,0 +1,148 @@
+import {
+  CreatePodIdentityAssociationCommand,
+  DescribeAddonCommand,
+  DescribePodIdentityAssociationCommand,
+  ListPodIdentityAssociationsCommand,
+  ResourceInUseException,
+  UpdateAddonCommand,
+} from "@aws-sdk/client-eks";
+import pLimit from "p-limit";
+import { withRoleVisibilityRetry } from "../../aws/apply.js";
+import { AutopilotError } from "../../core/errors.js";
+import type { MigrationRequest } from "../../core/migration/input.js";
+import type { ReadyItem } from "../../core/migration/preflight.js";
+import type { MigrationDeps } from "../deps.js";
+import { KEYS, migrationTags } from "../plan.js";
+import { loadPlan } from "./load-plan.js";
+
+/** The role of the association a (namespace, service account) has, if any. */
+export async function associationOf(
+  deps: MigrationDeps,
+  clusterName: string,
+  item: Pick<ReadyItem, "namespace" | "serviceAccount">,
+) {
+  const page = await deps.clients.eks.send(
+    new ListPodIdentityAssociationsCommand({
+      clusterName,
+      namespace: item.namespace,
+      serviceAccount: item.serviceAccount,
+    }),
+  );
+  const id = page.associations?.[0]?.associationId;
+  if (!id) return undefined;
+  const { association } = await deps.clients.eks.send(
+    new DescribePodIdentityAssociationCommand({ clusterName, associationId: id }),
+  );
+  return association;
+}
+
+async function associateServiceAccount(
+  deps: MigrationDeps,
+  migrationId: string,
+  clusterName: string,
+  item: ReadyItem,
+): Promise<"created" | "converged"> {
+  const retry = {
+    concurrency: 1,
+    roleVisibilityAttempts: 6,
+    backoffBaseMs: deps.backoffBaseMs,
+    sleep: deps.sleep,
+  };
+  try {
+    const out = await withRoleVisibilityRetry(retry, () =>
+      deps.clients.eks.send(
+        new CreatePodIdentityAssociationCommand({
+          clusterName,
+          namespace: item.namespace,
+          serviceAccount: item.serviceAccount,
+          roleArn: item.roleArn,
+          tags: migrationTags(migrationId),
+        }),
+      ),
+    );
+    await deps.store.put(migrationId, KEYS.association(item), {
+      associationId: out.association?.associationId,
+    });
+    return "created";
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+    const existing = await associationOf(deps, clusterName, item);
+    if (existing?.roleArn === item.roleArn) return "converged";
+    throw new AutopilotError(
+      `${item.namespace}/${item.serviceAccount} got an association with another role meanwhile (${existing?.roleArn})`,
+      { cause: error },
+    );
+  }
+}
+
+async function associateAddon(
+  deps: MigrationDeps,
+  migrationId: string,
+  clusterName: string,
+  addonName: string,
+  items: ReadyItem[],
+) {
+  const { addon } = await deps.clients.eks.send(new DescribeAddonCommand({ clusterName, addonName }));
+  const current: { serviceAccount: string; roleArn: string }[] = [];
+  for (const arn of addon?.podIdentityAssociations ?? []) {
+    const id = arn.split("/").pop() ?? "";
+    const { association } = await deps.clients.eks.send(
+      new DescribePodIdentityAssociationCommand({ clusterName, associationId: id }),
+    );
+    if (association?.serviceAccount && association.roleArn)
+      current.push({ serviceAccount: association.serviceAccount, roleArn: association.roleArn });
+  }
+  await deps.store.put(
+    migrationId,
+    KEYS.addon(addonName),
+    { podIdentityAssociations: current },
+    { onlyIfAbsent: true },
+  );
+  const merged = [...current.filter((c) => !items.some((i) => i.serviceAccount === c.serviceAccount))];
+  for (const item of items) merged.push({ serviceAccount: item.serviceAccount, roleArn: item.roleArn });
+  const retry = {
+    concurrency: 1,
+    roleVisibilityAttempts: 6,
+    backoffBaseMs: deps.backoffBaseMs,
+    sleep: deps.sleep,
+  };
+  await withRoleVisibilityRetry(retry, () =>
+    deps.clients.eks.send(
+      new UpdateAddonCommand({
+        clusterName,
+        addonName,
+        podIdentityAssociations: merged,
+        resolveConflicts: "PRESERVE",
+      }),
+    ),
+  );
+}
+
+/**
+ * Stage 6: creates the associations (409 on the same role converges) and moves add-on service
+ * accounts through UpdateAddon podIdentityAssociations, never as plain service accounts.
+ */
+export async function associate(
+  deps: MigrationDeps,
+  payload: { migrationId: string; request: MigrationRequest },
+) {
+  const plan = await loadPlan(deps, payload.migrationId);
+  const limit = pLimit(payload.request.maxConcurrency);
+  const plain = plan.ready.filter((i) => i.kind === "service-account" && !i.associated);
+  const outcomes = await Promise.all(
+    plain.map((item) =>
+      limit(() => associateServiceAccount(deps, payload.migrationId, plan.clusterName, item)),
+    ),
+  );
+  const addonItems = plan.ready.filter((i) => i.kind === "addon" && !i.associated);
+  const byAddon = new Map<string, ReadyItem[]>();
+  for (const item of addonItems)
+    byAddon.set(item.addonName ?? "", [...(byAddon.get(item.addonName ?? "") ?? []), item]);
+  for (const [addonName, items] of byAddon)
+    await associateAddon(deps, payload.migrationId, plan.clusterName, addonName, items);
+  return {
+    created: outcomes.filter((o) => o === "created").length,
+    converged: outcomes.filter((o) => o === "converged").length,
+    addonsUpdated: [...byAddon.keys()],
+  };
+}

@@ -1,0 +1,42 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { z } from "zod";
+import { type AwsClients, createClients } from "../aws/clients.js";
+import { MigrationStore } from "../aws/migration-store.js";
+import type { LoggerLike } from "../aws/reconcile.js";
+
+/** What migration actions need; passed in, so tests substitute nothing by module mocking. */
+export interface MigrationDeps {
+  clients: AwsClients;
+  store: MigrationStore;
+  logger: LoggerLike;
+  /** trust policy size quota of the account */
+  sizeLimit: number;
+  /** back-off for a role EKS cannot see yet; injectable so tests never sleep */
+  sleep: (ms: number) => Promise<void>;
+  backoffBaseMs: number;
+}
+
+const envSchema = z.object({
+  MIGRATION_TABLE: z.string().min(1).default("pod-identity-autopilot-migrations"),
+  TRUST_POLICY_SIZE_LIMIT: z.coerce.number().int().min(1).default(2048),
+  POWERTOOLS_SERVICE_NAME: z.string().default("pod-identity-autopilot-migration"),
+});
+
+/** Builds the migration dependencies from the environment. */
+export function createMigrationDeps(source: NodeJS.ProcessEnv = process.env): MigrationDeps {
+  const env = envSchema.parse(source);
+  const clients = createClients();
+  const db = new DynamoDBClient({
+    region: source.AWS_REGION ?? source.AWS_DEFAULT_REGION ?? "us-east-1",
+    maxAttempts: 8,
+  });
+  return {
+    clients,
+    store: new MigrationStore(db, env.MIGRATION_TABLE),
+    logger: new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME }),
+    sizeLimit: env.TRUST_POLICY_SIZE_LIMIT,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    backoffBaseMs: 1000,
+  };
+}
