@@ -30,6 +30,8 @@ export const faultConfigSchema = z
     iamConsistencyDelayMs: z.number().int().min(0).max(600_000).optional(),
     /** fail the next N calls of an operation with a 5xx (deterministic injection) */
     failNext: z.record(z.string(), z.number().int().min(0)).optional(),
+    /** let the first N calls of an operation pass before failNext applies to it */
+    passFirst: z.record(z.string(), z.number().int().min(0)).optional(),
   })
   .strict();
 export type FaultConfig = z.infer<typeof faultConfigSchema>;
@@ -65,6 +67,7 @@ export class FaultInjector {
   private buckets = new Map<ApiFamily, Bucket>();
   private random: () => number = mulberry32(1);
   private failNext = new Map<string, number>();
+  private passFirst = new Map<string, number>();
   readonly calls = new Map<string, number>();
   readonly throttled = new Map<string, number>();
 
@@ -79,6 +82,7 @@ export class FaultInjector {
       this.buckets.set(family as ApiFamily, { rate: spec.rate, burst, tokens: burst, updated: this.now() });
     }
     this.failNext = new Map(Object.entries(config.failNext ?? {}));
+    this.passFirst = new Map(Object.entries(config.passFirst ?? {}));
   }
 
   get settings(): FaultConfig {
@@ -102,7 +106,9 @@ export class FaultInjector {
   /** Counts the call and decides whether it is throttled, fails, or passes. */
   decide(operation: string, family: ApiFamily): FaultDecision {
     this.calls.set(operation, (this.calls.get(operation) ?? 0) + 1);
-    const pending = this.failNext.get(operation) ?? 0;
+    const passing = this.passFirst.get(operation) ?? 0;
+    if (passing > 0) this.passFirst.set(operation, passing - 1);
+    const pending = passing > 0 ? 0 : (this.failNext.get(operation) ?? 0);
     if (pending > 0) {
       this.failNext.set(operation, pending - 1);
       return { kind: "server-error" };

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   Agent,
   createServer,
@@ -142,14 +143,13 @@ export class LocalFront {
       this.addons.dropCluster(key);
       this.overlays.delete(key);
     }
-    if (id.service === "eks" && id.operation === "DescribeCluster" && method === "GET") {
-      const name = decodeURIComponent(url.pathname.split("/")[2] ?? "");
-      const overlay = this.overlays.get(clusterKey(id, name));
-      if (overlay) {
-        const parsed = JSON.parse(res.body) as { cluster: Record<string, unknown> };
-        Object.assign(parsed.cluster, overlay);
-        return { ...res, body: JSON.stringify(parsed), headers: { ...res.headers, "content-length": "" } };
-      }
+    if (id.service === "eks" && (id.operation === "DescribeCluster" || id.operation === "CreateCluster")) {
+      const parsed = JSON.parse(res.body) as { cluster?: Record<string, unknown> };
+      if (!parsed.cluster) return res;
+      uniqueIssuer(parsed.cluster);
+      const name = String(parsed.cluster.name ?? "");
+      Object.assign(parsed.cluster, this.overlays.get(clusterKey(id, name)) ?? {});
+      return { ...res, body: JSON.stringify(parsed) };
     }
     return res;
   }
@@ -266,6 +266,18 @@ export class LocalFront {
     }
     return jsonResponse(404, { message: `unknown control path ${method} ${path}` });
   }
+}
+
+/**
+ * moto gives every cluster the same OIDC issuer (one random id per process); EKS gives each
+ * cluster its own. The issuer id is derived from the cluster ARN: stable, unique, EKS-shaped.
+ */
+function uniqueIssuer(cluster: Record<string, unknown>): void {
+  const identity = cluster.identity as { oidc?: { issuer?: string } } | undefined;
+  const issuer = identity?.oidc?.issuer;
+  if (!issuer || typeof cluster.arn !== "string") return;
+  const id = createHash("sha256").update(cluster.arn).digest("hex").slice(0, 32).toUpperCase();
+  identity.oidc!.issuer = issuer.replace(/\/id\/[^/]+$/, `/id/${id}`);
 }
 
 function clusterKey(id: RequestIdentity, name: string): string {

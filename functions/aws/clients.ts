@@ -29,7 +29,8 @@ export function createClients(options: ClientOptions = {}): AwsClients {
   const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1";
   const common = {
     region,
-    maxAttempts: options.maxAttempts ?? 8,
+    // AWS_MAX_ATTEMPTS, the SDK's standard setting, wins over the default budget
+    maxAttempts: options.maxAttempts ?? (Number(process.env.AWS_MAX_ATTEMPTS) || 8),
     retryMode: options.retryMode ?? "adaptive",
   };
   return {

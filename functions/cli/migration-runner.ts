@@ -1,5 +1,9 @@
 import { readFileSync } from "node:fs";
 import { StateMachine } from "aws-local-stepfunctions";
+
+type JSONValue = null | boolean | number | string | JSONValue[] | { [key: string]: JSONValue };
+
+import type { MigrationReport } from "../migration/actions/report.js";
 import type { MigrationDeps } from "../migration/deps.js";
 import { type MigrationTask, migrationTaskSchema, runMigrationTask } from "../migration/index.js";
 import { KEYS } from "../migration/plan.js";
@@ -23,12 +27,14 @@ export interface LocalRunOptions {
   /** called before each task runs: where tests inject faults */
   beforeTask?: (stateName: string, task: MigrationTask) => Promise<void> | void;
   onWaitingForApproval?: (migrationId: string) => void;
+  /** how a task runs: in-process by default; tests pass the built Lambda bundle's handler */
+  invoke?: (task: MigrationTask) => Promise<unknown>;
 }
 
 /** How a local run ended: the report when the Report step ran, the error when the execution failed. */
 export interface LocalRunResult {
   status: "succeeded" | "failed";
-  report?: Record<string, any>;
+  report?: MigrationReport;
   error?: { name: string; cause: string };
   /** largest state seen between steps, in bytes (the 256 KB payload limit) */
   maxStateBytes: number;
@@ -56,15 +62,16 @@ function namedError(name: string, message: string): Error {
 export async function runMigrationLocally(options: LocalRunOptions): Promise<LocalRunResult> {
   const { deps } = options;
   const states = (options.definition.States ?? {}) as Record<string, { Type: string; Resource?: string }>;
-  let report: Record<string, any> | undefined;
+  let report: MigrationReport | undefined;
   let maxStateBytes = 0;
   const tasks: string[] = [];
-  const handlers: Record<string, (input: any) => Promise<any>> = {};
+  const handlers: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
   for (const [name, state] of Object.entries(states)) {
     if (state.Type !== "Task") continue;
     if (String(state.Resource).includes("waitForTaskToken")) {
-      handlers[name] = async (input: { Payload?: { migrationId: string; clusterName: string } }) => {
-        const payload = input.Payload ?? (input as never as { migrationId: string; clusterName: string });
+      handlers[name] = async (input: JSONValue): Promise<JSONValue> => {
+        const raw = input as { Payload?: { migrationId: string; clusterName: string } };
+        const payload = raw.Payload ?? (raw as never as { migrationId: string; clusterName: string });
         tasks.push(name);
         await runMigrationTask(deps, {
           action: "request-approval",
@@ -86,16 +93,16 @@ export async function runMigrationLocally(options: LocalRunOptions): Promise<Loc
       };
       continue;
     }
-    handlers[name] = async (input: unknown) => {
+    handlers[name] = async (input: JSONValue): Promise<JSONValue> => {
       maxStateBytes = Math.max(maxStateBytes, Buffer.byteLength(JSON.stringify(input)));
       const task = migrationTaskSchema.parse(input);
       tasks.push(name);
       await options.beforeTask?.(name, task);
       try {
-        const out = await runMigrationTask(deps, task);
-        if (task.action === "report") report = out as Record<string, any>;
+        const out = options.invoke ? await options.invoke(task) : await runMigrationTask(deps, task);
+        if (task.action === "report") report = out as MigrationReport;
         maxStateBytes = Math.max(maxStateBytes, Buffer.byteLength(JSON.stringify(out ?? null)));
-        return out as never;
+        return out as JSONValue;
       } catch (error) {
         // as in Lambda: the error's name is what Catch and Retry match
         throw namedError((error as Error).name || "Error", (error as Error).message);
@@ -111,7 +118,11 @@ export async function runMigrationLocally(options: LocalRunOptions): Promise<Loc
       ...(options.soakMs !== undefined ? { waitTimeOverrides: { Soak: options.soakMs } } : {}),
       retryIntervalOverrides: { Rollback: 0 },
     },
-    context: { Execution: { Name: options.migrationId, Id: `local:${options.migrationId}` } } as never,
+    // the local engine has no task tokens of its own: the approval gate gets a local one
+    context: {
+      Execution: { Name: options.migrationId, Id: `local:${options.migrationId}` },
+      Task: { Token: `local:${options.migrationId}` },
+    } as never,
   });
   try {
     await execution.result;

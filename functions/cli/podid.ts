@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerDemo } from "./commands/demo.js";
 import { registerLocalAws } from "./commands/local-aws.js";
+import { registerMigrate } from "./commands/migrate.js";
 import { registerReconcile } from "./commands/reconcile.js";
 import { registerTrustLint } from "./commands/trust-lint.js";
 
@@ -21,6 +22,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .showHelpAfterError();
   registerTrustLint(program, setExit);
   registerReconcile(program, setExit);
+  registerMigrate(program, setExit);
   registerLocalAws(program, setExit);
   registerDemo(program, setExit);
   return program;

@@ -116,3 +116,6 @@ export async function report(
     nextSteps,
   };
 }
+
+/** The report a run ends with. */
+export type MigrationReport = Awaited<ReturnType<typeof report>>;

@@ -1,0 +1,396 @@
+import { pathToFileURL } from "node:url";
+import { UpdatePodIdentityAssociationCommand } from "@aws-sdk/client-eks";
+import aslValidator from "asl-validator";
+import { beforeAll, describe, expect, it } from "vitest";
+import { runMigrationLocally } from "../../functions/cli/migration-runner.js";
+import { policiesEqual } from "../../functions/core/trust/edit.js";
+import { createMigrationDeps, type MigrationDeps } from "../../functions/migration/deps.js";
+import type { MigrationTask } from "../../functions/migration/index.js";
+import { KEYS } from "../../functions/migration/plan.js";
+import { migrationDefinition, stateMachinesOf } from "../../infra/definitions.js";
+import { podIdentityTrust } from "../../local/sample-fleet.js";
+import { createCluster, createRole } from "../support/fixtures.js";
+import {
+  addonWithIrsaRole,
+  associationsOf,
+  createIrsaRole,
+  fargateProfile,
+  irsaCluster,
+  issuerOf,
+  trustOf,
+} from "../support/irsa.js";
+import { ACCOUNT_ID, awsClientsFor, useLocalAccount } from "../support/local-account.js";
+import { functionNameOf, synthTemplates } from "../support/synth.js";
+
+type Handler = (event: unknown) => Promise<unknown>;
+
+const ctx = useLocalAccount();
+let definition: Record<string, unknown>;
+let bundle: Handler;
+let deps: MigrationDeps;
+
+beforeAll(async () => {
+  const machines = stateMachinesOf(
+    synthTemplates()["PodIdentityAutopilot-us-east-1"] as never,
+    functionNameOf,
+  );
+  definition = Object.entries(machines).find(([id]) => id.startsWith("MigrationStateMachine"))![1];
+  Object.assign(process.env, ctx.account.env(), {
+    AWS_MAX_ATTEMPTS: "2",
+    MIGRATION_TABLE: "migrations",
+    POWERTOOLS_LOG_LEVEL: "SILENT",
+    POWERTOOLS_METRICS_DISABLED: "true",
+  });
+  bundle = ((await import(pathToFileURL("dist/functions/migration/index.mjs").href)) as { handler: Handler })
+    .handler;
+  deps = createMigrationDeps();
+}, 120_000);
+
+let runs = 0;
+/** Runs the synthesized definition; every task is served by the built migration bundle. */
+async function migrate(
+  input: Record<string, unknown>,
+  options: { beforeTask?: (state: string, task: MigrationTask) => Promise<void> | void } = {},
+) {
+  await deps.store.ensureTable();
+  return await runMigrationLocally({
+    definition,
+    deps,
+    input: { soakSeconds: 0, ...input },
+    migrationId: `run-${++runs}-${Date.now()}`,
+    soakMs: 0,
+    approvalPollMs: 20,
+    invoke: (task) => bundle(task),
+    ...(options.beforeTask ? { beforeTask: options.beforeTask } : {}),
+  });
+}
+
+function outcomes(
+  report: { serviceAccounts: { namespace: string; serviceAccount: string; outcome: string }[] } | undefined,
+) {
+  return Object.fromEntries(
+    (report?.serviceAccounts ?? []).map((s) => [`${s.namespace}/${s.serviceAccount}`, s.outcome]),
+  );
+}
+
+describe("the migration state machine (synthesized definition, built bundle, local account)", () => {
+  it("is valid ASL and the definition the CLI runs", () => {
+    expect(aslValidator(structuredClone(definition)).isValid).toBe(true);
+    expect(definition).toEqual(migrationDefinition());
+  });
+
+  it("happy path: adds Pod Identity trust, associates, verifies, reports the restart to do", async () => {
+    // Prepare
+    const c = awsClientsFor(ctx.account.endpoint);
+    await irsaCluster(c, "prod");
+    await createIrsaRole(c, "reader", { prod: ["reports/reader"] });
+    const before = await trustOf(c, "reader");
+
+    // Act
+    const result = await migrate({ clusterName: "prod" });
+
+    // Assess
+    expect(result.status).toBe("succeeded");
+    expect(result.tasks).toEqual([
+      "Validate",
+      "Discover",
+      "Preflight",
+      "AddPodIdentityTrust",
+      "CreateAssociations",
+      "Verify",
+      "Report",
+    ]);
+    expect(outcomes(result.report)).toEqual({ "reports/reader": "migrated" });
+    expect(await associationsOf(c, "prod")).toEqual([
+      { slot: "reports/reader", role: "reader", owned: false },
+    ]);
+    const after = await trustOf(c, "reader");
+    expect(after).toContain("pods.eks.amazonaws.com");
+    expect(after).toContain("oidc-provider");
+    expect(result.report?.nextSteps[0]).toMatch(/Restart the workloads in namespace reports/);
+    expect(policiesEqual(after, before)).toBe(false);
+  });
+
+  it("dry run stops after preflight with the full plan and changes nothing", async () => {
+    const c = awsClientsFor(ctx.account.endpoint);
+    await irsaCluster(c, "prod");
+    await createIrsaRole(c, "reader", { prod: ["reports/reader"] });
+    const before = await trustOf(c, "reader");
+    await ctx.account.resetCalls();
+
+    const result = await migrate({ clusterName: "prod", dryRun: true });
+    const calls = (await ctx.account.calls()).calls;
+
+    expect(result.report?.outcome).toBe("dry-run");
+    expect(outcomes(result.report)).toEqual({ "reports/reader": "planned" });
+    expect(calls.UpdateAssumeRolePolicy ?? 0).toBe(0);
+    expect(calls.CreatePodIdentityAssociation ?? 0).toBe(0);
+    expect(await trustOf(c, "reader")).toBe(before);
+  });
+
+  it("re-run after success changes nothing", async () => {
+    const c = awsClientsFor(ctx.account.endpoint);
+    await irsaCluster(c, "prod");
+    await createIrsaRole(c, "reader", { prod: ["reports/reader"] });
+    await migrate({ clusterName: "prod" });
+    const trust = await trustOf(c, "reader");
+    await ctx.account.resetCalls();
+
+    const again = await migrate({ clusterName: "prod" });
+    const calls = (await ctx.account.calls()).calls;
+
+    expect(again.status).toBe("succeeded");
+    expect(outcomes(again.report)).toEqual({ "reports/reader": "already-migrated" });
+    expect(calls.UpdateAssumeRolePolicy ?? 0).toBe(0);
+    expect(calls.CreatePodIdentityAssociation ?? 0).toBe(0);
+    expect(await trustOf(c, "reader")).toBe(trust);
+  });
+
+  it("one role for three service accounts: one trust edit, three associations", async () => {
+    const c = awsClientsFor(ctx.account.endpoint);
+    await irsaCluster(c, "prod");
+    await createIrsaRole(c, "shared", { prod: ["web/a", "web/b", "jobs/c"] });
+    await ctx.account.resetCalls();
+
+    const result = await migrate({ clusterName: "prod", maxConcurrency: 3 });
+
+    expect(result.status).toBe("succeeded");
+    expect((await ctx.account.calls()).calls.UpdateAssumeRolePolicy).toBe(1);
+    expect((await associationsOf(c, "prod")).map((a) => a.slot).sort()).toEqual(["jobs/c", "web/a", "web/b"]);
+  });
+
+  it("a role shared by two clusters keeps the other cluster's trust when IRSA trust is removed", async () => {
+    const c = awsClientsFor(ctx.account.endpoint);
+    await irsaCluster(c, "prod");
+    await irsaCluster(c, "staging");
+    await createIrsaRole(c, "shared", { prod: ["app/api"], staging: ["app/api"] });
+    const stagingHost = (await issuerOf(c, "staging")).replace("https://", "");
+    const prodHost = (await issuerOf(c, "prod")).replace("https://", "");
+
+    const result = await migrate({ clusterName: "prod", removeIrsaTrust: true });
+    const trust = await trustOf(c, "shared");
+
+    expect(result.status).toBe("succeeded");
+    expect(result.tasks).toContain("RemoveIrsaTrust");
+    expect(trust).toContain(stagingHost);
+    expect(trust).not.toContain(prodHost);
+    expect(trust).toContain("pods.eks.amazonaws.com");
+    expect(result.report?.roles[0]?.irsaTrustRemoved).toBe(true);
+  });
+
+  it("reports wildcard subs and migrates only service accounts named explicitly", async () => {
+    const c = awsClientsFor(ctx.account.endpoint);
+    await irsaCluster(c, "prod");
+    await createIrsaRole(c, "batch", { prod: ["system:serviceaccount:batch:*"] }, "StringLike");
+
+    const implicit = await migrate({ clusterName: "prod" });
+    const explicit = await migrate({ clusterName: "prod", serviceAccounts: ["batch/job-a"] });
+
+    expect(implicit.report?.outcome).toBe("nothing-to-do");
+    expect(implicit.report?.wildcards).toEqual([
+      { roleName: "batch", pattern: "system:serviceaccount:batch:*", matchedRequested: [] },
+    ]);
+    expect(outcomes(explicit.report)).toEqual({ "batch/job-a": "migrated" });
+  });
+
+  it("refuses a namespace a Fargate profile selects", async () => {
+    const c = awsClientsFor(ctx.account.endpoint);
+    await irsaCluster(c, "prod");
+    await fargateProfile(c, "prod", "serverless");
+    await createIrsaRole(c, "mixed", { prod: ["serverless/fn", "web/api"] });
+
+    const result = await migrate({ clusterName: "prod" });
+    const refused = result.report?.serviceAccounts.find((s) => s.namespace === "serverless");
+
+    expect(outcomes(result.report)).toEqual({ "serverless/fn": "refused", "web/api": "migrated" });
+    expect(refused?.reasons?.[0]).toMatch(/Fargate profile fp-serverless/);
+  });
+
+  it("refuses every service account of a cluster on Kubernetes 1.23", async () => {
+    const c = awsClientsFor(ctx.account.endpoint);
+    await irsaCluster(c, "old", "1.23");
+    await createIrsaRole(c, "reader", { old: ["reports/reader"] });
+
+    const result = await migrate({ clusterName: "old" });
+
+    expect(result.report?.outcome).toBe("nothing-to-do");
+    expect(result.report?.serviceAccounts[0]).toMatchObject({
+      outcome: "refused",
+      reasons: [expect.stringMatching(/1\.23 is below 1\.24/)],
+    });
+  });
+
+  it("migrates an add-on's IRSA role through UpdateAddon, never as a plain service account", async () => {
+    const c = awsClientsFor(ctx.account.endpoint);
+    await irsaCluster(c, "prod");
+    const roleArn = await createIrsaRole(c, "ebs", { prod: ["kube-system/ebs-csi-controller-sa"] });
+    await addonWithIrsaRole(c, "prod", "aws-ebs-csi-driver", roleArn);
+    await ctx.account.resetCalls();
+
+    const result = await migrate({ clusterName: "prod" });
+
+    expect(result.status).toBe("succeeded");
+    expect(result.report?.serviceAccounts[0]).toMatchObject({
+      kind: "addon",
+      addon: "aws-ebs-csi-driver",
+      outcome: "migrated",
+    });
+    expect(await associationsOf(c, "prod")).toEqual([
+      { slot: "kube-system/ebs-csi-controller-sa", role: "ebs", owned: true },
+    ]);
+    expect((await ctx.account.calls()).calls.CreatePodIdentityAssociation ?? 0).toBe(0);
+  });
+
+  it("waits at the approval gate; a rejection changes nothing", async () => {
+    const c = awsClientsFor(ctx.account.endpoint);
+    await irsaCluster(c, "prod");
+    await createIrsaRole(c, "reader", { prod: ["reports/reader"] });
+    const before = await trustOf(c, "reader");
+
+    await deps.store.ensureTable();
+    const running = migrate({ clusterName: "prod", approval: "task-token" });
+    let pending: { migrationId: string } | undefined;
+    while (!pending) {
+      pending = await deps.store.get<{ migrationId: string }>("pending#prod", "approval");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await deps.store.put(pending.migrationId, `${KEYS.approval}#decision`, {
+      decision: "rejected",
+      reason: "change freeze",
+    });
+    const result = await running;
+
+    expect(result.status).toBe("failed");
+    expect(result.error?.name).toBe("MigrationRejected");
+    expect(result.report?.outcome).toBe("rejected");
+    expect(await trustOf(c, "reader")).toBe(before);
+    expect(await associationsOf(c, "prod")).toEqual([]);
+  });
+
+  it("proceeds when approved", async () => {
+    const c = awsClientsFor(ctx.account.endpoint);
+    await irsaCluster(c, "prod");
+    await createIrsaRole(c, "reader", { prod: ["reports/reader"] });
+
+    await deps.store.ensureTable();
+    const running = migrate({ clusterName: "prod", approval: "task-token" });
+    let pending: { migrationId: string } | undefined;
+    while (!pending) {
+      pending = await deps.store.get<{ migrationId: string }>("pending#prod", "approval");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await deps.store.put(pending.migrationId, `${KEYS.approval}#decision`, { decision: "approved" });
+    const result = await running;
+
+    expect(result.status).toBe("succeeded");
+    expect(result.tasks).toContain("WaitForApproval");
+  });
+
+  it.each([
+    ["CreateAssociations", "a fault before the associations"],
+    ["Verify", "a fault after the associations"],
+    ["RemoveIrsaTrust", "a fault before removing IRSA trust"],
+  ])(
+    "rolls back on %s (%s): trust policies equal to the originals, no leftover association",
+    async (step) => {
+      // Prepare: two roles, one of them used by two service accounts
+      const c = awsClientsFor(ctx.account.endpoint);
+      await irsaCluster(c, "prod");
+      await createIrsaRole(c, "reader", { prod: ["reports/reader", "reports/writer"] });
+      await createIrsaRole(c, "api", { prod: ["web/api"] });
+      const originals = { reader: await trustOf(c, "reader"), api: await trustOf(c, "api") };
+
+      // Act
+      const result = await migrate(
+        { clusterName: "prod", removeIrsaTrust: true },
+        {
+          beforeTask: (state) => {
+            if (state === step)
+              throw Object.assign(new Error(`injected fault at ${step}`), { name: "InjectedFault" });
+          },
+        },
+      );
+
+      // Assess
+      expect(result.status).toBe("failed");
+      expect(result.error?.name).toBe("MigrationRolledBack");
+      expect(result.report?.outcome).toBe("rolled-back");
+      expect(policiesEqual(await trustOf(c, "reader"), originals.reader)).toBe(true);
+      expect(policiesEqual(await trustOf(c, "api"), originals.api)).toBe(true);
+      expect(await associationsOf(c, "prod")).toEqual([]);
+      expect(result.report?.undone).toMatchObject({ complete: true });
+    },
+  );
+
+  it("rolls back when AWS fails in the middle of creating associations", async () => {
+    const c = awsClientsFor(ctx.account.endpoint);
+    await irsaCluster(c, "prod");
+    await createIrsaRole(c, "shared", { prod: ["a/one", "a/two", "a/three"] });
+    const original = await trustOf(c, "shared");
+    await ctx.account.setFaults({
+      passFirst: { CreatePodIdentityAssociation: 1 },
+      failNext: { CreatePodIdentityAssociation: 10 },
+    });
+
+    const result = await migrate({ clusterName: "prod", maxConcurrency: 1 });
+    await ctx.account.setFaults({});
+
+    expect(result.report?.outcome).toBe("rolled-back");
+    expect(policiesEqual(await trustOf(c, "shared"), original)).toBe(true);
+    expect(await associationsOf(c, "prod")).toEqual([]);
+  });
+
+  it("rolls back when verification finds an association changed during the soak", async () => {
+    const c = awsClientsFor(ctx.account.endpoint);
+    await irsaCluster(c, "prod");
+    await createIrsaRole(c, "reader", { prod: ["reports/reader"] });
+    await createRole(c.iam, "intruder", { trust: podIdentityTrust() });
+    const original = await trustOf(c, "reader");
+
+    const result = await migrate(
+      { clusterName: "prod" },
+      {
+        beforeTask: async (state) => {
+          if (state !== "Verify") return;
+          const [a] = await (await import("../../functions/aws/inventory.js")).readAssociations(
+            c.eks,
+            "prod",
+          );
+          await c.eks.send(
+            new UpdatePodIdentityAssociationCommand({
+              clusterName: "prod",
+              associationId: a!.associationId,
+              roleArn: `arn:aws:iam::${ACCOUNT_ID}:role/intruder`,
+            }),
+          );
+        },
+      },
+    );
+
+    expect(result.report?.outcome).toBe("rolled-back");
+    expect(result.report?.error?.name).toBe("VerificationError");
+    expect(policiesEqual(await trustOf(c, "reader"), original)).toBe(true);
+    expect(await associationsOf(c, "prod")).toEqual([]);
+  });
+
+  it("refuses invalid input with a clear error", async () => {
+    const result = await migrate({ clusterName: "prod", approval: "maybe", extra: 1 });
+    expect(result.error?.name).toBe("InvalidMigrationInput");
+    expect(result.error?.cause).toMatch(/approval/);
+    expect(result.error?.cause).toMatch(/extra/);
+  });
+
+  it("keeps the execution state under 256 KB for 500 service accounts", async () => {
+    const c = awsClientsFor(ctx.account.endpoint);
+    await createCluster(c, "big");
+    for (let r = 0; r < 50; r++) {
+      await createIrsaRole(c, `role-${r}`, { big: Array.from({ length: 10 }, (_, i) => `ns-${r}/sa-${i}`) });
+    }
+
+    const result = await migrate({ clusterName: "big", maxConcurrency: 8 });
+
+    expect(result.status).toBe("succeeded");
+    expect(result.report?.serviceAccounts).toHaveLength(500);
+    expect(result.maxStateBytes).toBeLessThan(256 * 1024);
+  }, 180_000);
+});
