@@ -121,16 +121,10 @@ export class LocalFront {
     if (id.family === "iam-write") this.roleCache.clear();
     if (id.service === "eks" && id.family === "eks-write") this.clusterCache.clear();
     const proxied = await proxy(this.motoUrl, req, body);
-    send(res, this.afterProxy(req.method ?? "GET", url, id, proxied, body));
+    send(res, this.afterProxy(url, id, proxied, body));
   }
 
-  private afterProxy(
-    method: string,
-    url: URL,
-    id: RequestIdentity,
-    res: LocalResponse,
-    body: Buffer,
-  ): LocalResponse {
+  private afterProxy(url: URL, id: RequestIdentity, res: LocalResponse, body: Buffer): LocalResponse {
     if (res.status >= 300) return res;
     if (id.service === "iam" && id.operation === "CreateRole") {
       const roleName = new URLSearchParams(body.toString("utf8")).get("RoleName");

@@ -12,8 +12,11 @@ import type { ReconcileSummary } from "../../aws/reconcile.js";
 import { handler as clusterEvent } from "../../cluster-event/index.js";
 import { TAG } from "../../core/tags.js";
 import { handler as iamEvent } from "../../iam-event/index.js";
+import { createMigrationDeps } from "../../migration/deps.js";
 import { handler as sweeper } from "../../sweeper/index.js";
+import { loadMigrationDefinition, runMigrationLocally } from "../migration-runner.js";
 import { renderTable } from "../tables.js";
+import { formatReport } from "./migrate.js";
 
 const POD_IDENTITY_TAG = /^pod-identity\//;
 const out = (s = "") => process.stdout.write(`${s}\n`);
@@ -51,7 +54,9 @@ async function printAssociations(clients: AwsClients, clusterNames?: string[]): 
         c.name,
         `${a.namespace}/${a.serviceAccount}`,
         a.roleArn.replace(/^arn:aws:iam::\d{12}:role\//, ""),
-        a.ownerArn ? "add-on" : (a.tags[TAG.source] ?? "not managed"),
+        a.ownerArn
+          ? "add-on"
+          : (a.tags[TAG.source] ?? (a.tags["pod-identity/migration"] ? "migration" : "not managed")),
       ]);
     }
   }
@@ -180,6 +185,24 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
     summary: ReconcileSummary;
   };
   printSummary(bad.summary);
+
+  step(
+    6,
+    "The IRSA role of payments-staging moves to Pod Identity (the migration state machine, run locally)",
+  );
+  const deps = createMigrationDeps();
+  await deps.store.ensureTable();
+  const migration = await runMigrationLocally({
+    definition: loadMigrationDefinition(),
+    deps,
+    input: { clusterName: "payments-staging", removeIrsaTrust: true, soakSeconds: 300 },
+    migrationId: `payments-staging-${Date.now()}`,
+    soakMs: 0,
+  });
+  out("(the 300 s soak is skipped in the demo)");
+  if (migration.report) out(formatReport(migration.report));
+  else out(`migration failed: ${migration.error?.name}: ${migration.error?.cause}`);
+  await printAssociations(clients, ["payments-staging"]);
 }
 
 /** `podid demo` (what `npm start` runs): the product's story on a fresh local account. */

@@ -1,0 +1,106 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { seedSampleFleet } from "../../local/sample-fleet.js";
+import { trustOf } from "../support/irsa.js";
+import { ACCOUNT_ID, awsClientsFor, useLocalAccount } from "../support/local-account.js";
+
+const ctx = useLocalAccount();
+
+function start(args: string[]): {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+} {
+  const child = spawn(process.execPath, ["bin/podid.mjs", ...args], {
+    env: {
+      ...process.env,
+      ...ctx.account.env(),
+      MIGRATION_TABLE: "cli-migrations",
+      POWERTOOLS_LOG_LEVEL: "SILENT",
+      AWS_MAX_ATTEMPTS: "2",
+    },
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d) => (stdout += d));
+  child.stderr?.on("data", (d) => (stderr += d));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on("close", (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+const podid = (args: string[]) => start(args).done;
+
+describe("podid migrate", () => {
+  it("plan shows what would move, readable and --json, and changes nothing", async () => {
+    await seedSampleFleet(awsClientsFor(ctx.account.endpoint), ACCOUNT_ID);
+
+    const readable = await podid(["migrate", "plan", "--cluster", "payments-staging"]);
+    const json = await podid(["migrate", "plan", "--cluster", "payments-staging", "--json"]);
+
+    expect(readable.code).toBe(0);
+    expect(readable.stdout).toMatch(/reports\/s3-reader.*planned/);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      outcome: "dry-run",
+      serviceAccounts: [{ namespace: "reports", outcome: "planned" }],
+    });
+  });
+
+  it("run --dry-run exits 0; run migrates; a failed run exits 1", async () => {
+    const clients = awsClientsFor(ctx.account.endpoint);
+    await seedSampleFleet(clients, ACCOUNT_ID);
+    const before = await trustOf(clients, "reports-s3-reader");
+
+    const dry = await podid(["migrate", "run", "--cluster", "payments-staging", "--dry-run", "--json"]);
+    const afterDry = await trustOf(clients, "reports-s3-reader");
+    const run = await podid([
+      "migrate",
+      "run",
+      "--cluster",
+      "payments-staging",
+      "--soak-seconds",
+      "0",
+      "--json",
+    ]);
+    const missing = await podid(["migrate", "run", "--cluster", "nope", "--soak-seconds", "0"]);
+
+    expect(dry.code).toBe(0);
+    expect(afterDry).toBe(before);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).serviceAccounts[0].outcome).toBe("migrated");
+    expect(missing.code).toBe(1);
+  });
+
+  it("run --approval task-token waits until podid migrate approve", async () => {
+    await seedSampleFleet(awsClientsFor(ctx.account.endpoint), ACCOUNT_ID);
+
+    const run = start([
+      "migrate",
+      "run",
+      "--cluster",
+      "payments-staging",
+      "--soak-seconds",
+      "0",
+      "--approval",
+      "task-token",
+      "--json",
+    ]);
+    let approve = await podid(["migrate", "approve", "--cluster", "payments-staging"]);
+    while (approve.code !== 0) {
+      await new Promise((r) => setTimeout(r, 200));
+      approve = await podid(["migrate", "approve", "--cluster", "payments-staging"]);
+    }
+    const result = await run.done;
+
+    expect(approve.stdout).toMatch(/approved/);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/Waiting for approval/);
+    expect(JSON.parse(result.stdout).outcome).toBe("succeeded");
+  });
+
+  it("refuses unusable arguments with exit 2", async () => {
+    expect((await podid(["migrate", "run", "--cluster", "x", "--approval", "maybe"])).code).toBe(2);
+    expect((await podid(["migrate", "run"])).code).toBe(2);
+    expect((await podid(["migrate", "reject", "--cluster", "nobody-waiting"])).code).toBe(2);
+  });
+});
