@@ -29,6 +29,10 @@ export const reconcilerEnvSchema = z.object({
 });
 export type ReconcilerEnv = z.infer<typeof reconcilerEnvSchema>;
 
+/** CloudWatch namespace and `service` dimension of every product metric (the dashboard reads them). */
+export const METRICS_NAMESPACE = "PodIdentityAutopilot";
+export const METRICS_SERVICE = "pod-identity-autopilot";
+
 /** Everything a handler needs, built once per execution environment. */
 export interface Runtime {
   env: ReconcilerEnv;

@@ -1,9 +1,11 @@
 import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
 import { type AwsClients, createClients } from "../aws/clients.js";
 import { MigrationStore } from "../aws/migration-store.js";
 import type { LoggerLike } from "../aws/reconcile.js";
+import { METRICS_NAMESPACE, METRICS_SERVICE } from "../aws/runtime.js";
 
 /** What migration actions need; passed in, so tests substitute nothing by module mocking. */
 export interface MigrationDeps {
@@ -15,6 +17,8 @@ export interface MigrationDeps {
   /** back-off for a role EKS cannot see yet; injectable so tests never sleep */
   sleep: (ms: number) => Promise<void>;
   backoffBaseMs: number;
+  /** records how a run ended (the dashboard's migrations by outcome) */
+  recordOutcome?: (outcome: string) => void;
 }
 
 const envSchema = z.object({
@@ -38,5 +42,14 @@ export function createMigrationDeps(source: NodeJS.ProcessEnv = process.env): Mi
     sizeLimit: env.TRUST_POLICY_SIZE_LIMIT,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     backoffBaseMs: 1000,
+    recordOutcome: (outcome) => {
+      const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+      metrics.addMetric(
+        `Migrations${outcome.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase())}`,
+        MetricUnit.Count,
+        1,
+      );
+      metrics.publishStoredMetrics();
+    },
   };
 }

@@ -15,6 +15,7 @@ import { AUTOPILOT_BUS_NAME, type AutopilotConfig } from "../config.js";
 import { AutopilotFunction } from "../constructs/autopilot-function.js";
 import { ClusterWaitLoop } from "../constructs/cluster-wait-loop.js";
 import { MigrationStateMachine } from "../constructs/migration-state-machine.js";
+import { Observability } from "../constructs/observability.js";
 import { acknowledge } from "../nag.js";
 
 /** Props of the regional stack. */
@@ -51,6 +52,7 @@ export class PodIdentityAutopilotStack extends Stack {
   readonly migrationTable: dynamodb.TableV2;
   readonly alarmTopic: sns.Topic;
   readonly deadLetterQueue: sqs.Queue;
+  readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: PodIdentityAutopilotStackProps) {
     super(scope, id, props);
@@ -80,8 +82,13 @@ export class PodIdentityAutopilotStack extends Stack {
       enforceSSL: true,
     });
     key.grantEncryptDecrypt(new iam.ServicePrincipal("cloudwatch.amazonaws.com"));
-    if (config.alarmEmail)
-      this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
+    if (config.alarmEmail) {
+      // an alarm e-mail SNS cannot deliver is kept in the dead-letter queue (which itself alarms)
+      key.grantEncryptDecrypt(new iam.ServicePrincipal("sns.amazonaws.com"));
+      this.alarmTopic.addSubscription(
+        new subscriptions.EmailSubscription(config.alarmEmail, { deadLetterQueue: this.deadLetterQueue }),
+      );
+    }
 
     const waitLoopName = `${this.stackName}-cluster-wait`;
     const waitLoopArn = this.formatArn({
@@ -203,6 +210,13 @@ export class PodIdentityAutopilotStack extends Stack {
     });
 
     this.grantReconciler([this.functions.clusterEvent, this.functions.iamEvent, this.functions.sweeper]);
+
+    this.observability = new Observability(this, "Observability", {
+      functions: Object.fromEntries(Object.entries(this.functions).map(([k, v]) => [k, v.fn])),
+      sweeper: this.functions.sweeper.fn,
+      deadLetterQueues: [this.deadLetterQueue],
+      alarmTopic: this.alarmTopic,
+    });
   }
 
   private arn(service: string, resource: string): string {

@@ -190,7 +190,7 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
     6,
     "The IRSA role of payments-staging moves to Pod Identity (the migration state machine, run locally)",
   );
-  const deps = createMigrationDeps();
+  const { recordOutcome: _metrics, ...deps } = createMigrationDeps();
   await deps.store.ensureTable();
   const migration = await runMigrationLocally({
     definition: loadMigrationDefinition(),

@@ -69,7 +69,8 @@ export function formatReport(report: MigrationReport): string {
 }
 
 async function migrationDeps(): Promise<MigrationDeps> {
-  const deps = createMigrationDeps();
+  // metrics are for the deployed functions; the CLI's stdout is the report
+  const { recordOutcome: _metrics, ...deps } = createMigrationDeps();
   await deps.store.ensureTable();
   return deps;
 }

@@ -3,16 +3,27 @@ import { discover } from "../../../functions/core/migration/discover.js";
 import { parseMigrationInput } from "../../../functions/core/migration/input.js";
 import { preflight } from "../../../functions/core/migration/preflight.js";
 import { podIdentitySupport } from "../../../functions/core/support.js";
-import { irsaStatement, ISSUER_HOST, OTHER_HOST, podsStatement, policy } from "../../support/policies.js";
+import { ISSUER_HOST, irsaStatement, OTHER_HOST, podsStatement, policy } from "../../support/policies.js";
 
 const ACCOUNT = "111122223333";
-const role = (name: string, trust: string) => ({ name, arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, trustPolicy: trust });
+const role = (name: string, trust: string) => ({
+  name,
+  arn: `arn:aws:iam::${ACCOUNT}:role/${name}`,
+  trustPolicy: trust,
+});
 
 describe("parseMigrationInput", () => {
   it("fills defaults", () => {
     expect(parseMigrationInput({ clusterName: "prod" })).toEqual({
       ok: true,
-      request: { clusterName: "prod", removeIrsaTrust: false, dryRun: false, approval: "none", soakSeconds: 300, maxConcurrency: 4 },
+      request: {
+        clusterName: "prod",
+        removeIrsaTrust: false,
+        dryRun: false,
+        approval: "none",
+        soakSeconds: 300,
+        maxConcurrency: 4,
+      },
     });
   });
 
@@ -37,7 +48,10 @@ describe("discover", () => {
       accountId: ACCOUNT,
       issuer: `https://${ISSUER_HOST}`,
       roles: [
-        role("app", policy(irsaStatement(["system:serviceaccount:web:api", "system:serviceaccount:web:worker"]))),
+        role(
+          "app",
+          policy(irsaStatement(["system:serviceaccount:web:api", "system:serviceaccount:web:worker"])),
+        ),
         role("other-cluster", policy(irsaStatement("system:serviceaccount:web:api", { host: OTHER_HOST }))),
         role("ebs", policy(irsaStatement("system:serviceaccount:kube-system:ebs-csi-controller-sa"))),
         role("batch", policy(irsaStatement("system:serviceaccount:batch:*", { operator: "StringLike" }))),
@@ -51,14 +65,18 @@ describe("discover", () => {
       ["web/api", "app", "service-account"],
       ["web/worker", "app", "service-account"],
     ]);
-    expect(found.wildcards).toEqual([{ roleName: "batch", pattern: "system:serviceaccount:batch:*", matchedRequested: [] }]);
+    expect(found.wildcards).toEqual([
+      { roleName: "batch", pattern: "system:serviceaccount:batch:*", matchedRequested: [] },
+    ]);
   });
 
   it("limits to requested service accounts and resolves wildcards with them", () => {
     const found = discover({
       accountId: ACCOUNT,
       issuer: `https://${ISSUER_HOST}`,
-      roles: [role("batch", policy(irsaStatement("system:serviceaccount:batch:*", { operator: "StringLike" })))],
+      roles: [
+        role("batch", policy(irsaStatement("system:serviceaccount:batch:*", { operator: "StringLike" }))),
+      ],
       addons: [],
       requested: ["batch/nightly", "web/missing"],
     });
@@ -69,7 +87,13 @@ describe("discover", () => {
 
 describe("preflight", () => {
   const base = {
-    cluster: { name: "prod", status: "ACTIVE", version: "1.31", platformVersion: "eks.5", accountId: ACCOUNT },
+    cluster: {
+      name: "prod",
+      status: "ACTIVE",
+      version: "1.31",
+      platformVersion: "eks.5",
+      accountId: ACCOUNT,
+    },
     agentPresent: true,
     fargateProfiles: [],
     associations: [],
@@ -85,27 +109,64 @@ describe("preflight", () => {
   });
 
   it("plans one edit per role with the size before and after", () => {
-    const result = preflight({ ...base, items: [item("web", "a"), item("web", "b")], trustByRole: { app: policy(irsaStatement(["system:serviceaccount:web:a", "system:serviceaccount:web:b"])) } });
+    const result = preflight({
+      ...base,
+      items: [item("web", "a"), item("web", "b")],
+      trustByRole: {
+        app: policy(irsaStatement(["system:serviceaccount:web:a", "system:serviceaccount:web:b"])),
+      },
+    });
     expect(result.ready).toHaveLength(2);
-    expect(result.roleEdits).toEqual([expect.objectContaining({ roleName: "app", subjects: ["system:serviceaccount:web:a", "system:serviceaccount:web:b"] })]);
+    expect(result.roleEdits).toEqual([
+      expect.objectContaining({
+        roleName: "app",
+        subjects: ["system:serviceaccount:web:a", "system:serviceaccount:web:b"],
+      }),
+    ]);
     expect(result.roleEdits[0]!.sizeAfterAdd).toBeGreaterThan(result.roleEdits[0]!.sizeBefore);
   });
 
   it.each([
     ["a cluster that is not ACTIVE", { cluster: { ...base.cluster, status: "UPDATING" } }, /not ACTIVE/],
-    ["a platform version below the minimum", { cluster: { ...base.cluster, version: "1.28", platformVersion: "eks.3" } }, /eks\.4/],
-    ["an association with another role", { associations: [{ namespace: "web", serviceAccount: "a", roleArn: "arn:aws:iam::111122223333:role/x" }] }, /another role/],
-    ["a Fargate namespace", { fargateProfiles: [{ name: "fp", selectors: [{ namespace: "web" }] }] }, /Fargate profile fp/],
+    [
+      "a platform version below the minimum",
+      { cluster: { ...base.cluster, version: "1.28", platformVersion: "eks.3" } },
+      /eks\.4/,
+    ],
+    [
+      "an association with another role",
+      {
+        associations: [
+          { namespace: "web", serviceAccount: "a", roleArn: "arn:aws:iam::111122223333:role/x" },
+        ],
+      },
+      /another role/,
+    ],
+    [
+      "a Fargate namespace",
+      { fargateProfiles: [{ name: "fp", selectors: [{ namespace: "web" }] }] },
+      /Fargate profile fp/,
+    ],
     ["a trust policy that would exceed the limit", { sizeLimit: 300 }, /above the limit of 300/],
   ])("refuses %s with the reason", (_label, override, reason) => {
-    const result = preflight({ ...base, ...override, items: [item("web", "a")], trustByRole: { app: policy(irsaStatement("system:serviceaccount:web:a")) } });
+    const result = preflight({
+      ...base,
+      ...override,
+      items: [item("web", "a")],
+      trustByRole: { app: policy(irsaStatement("system:serviceaccount:web:a")) },
+    });
     expect(result.ready).toEqual([]);
     expect(result.refused[0]?.reasons.join(" ")).toMatch(reason);
   });
 
   it("refuses a role in another account and says the agent will be installed", () => {
     const foreign = { ...item("web", "a"), roleArn: "arn:aws:iam::999999999999:role/app" };
-    const result = preflight({ ...base, agentPresent: false, items: [foreign], trustByRole: { app: policy(irsaStatement("system:serviceaccount:web:a")) } });
+    const result = preflight({
+      ...base,
+      agentPresent: false,
+      items: [foreign],
+      trustByRole: { app: policy(irsaStatement("system:serviceaccount:web:a")) },
+    });
     expect(result.refused[0]?.reasons[0]).toMatch(/not in the cluster's account/);
     expect(result.agent).toBe("install");
   });

@@ -1,0 +1,133 @@
+import { Duration } from "aws-cdk-lib";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
+import type * as sns from "aws-cdk-lib/aws-sns";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import { METRICS_NAMESPACE, METRICS_SERVICE } from "../../functions/aws/runtime.js";
+
+/** Props of the dashboard and alarms. */
+export interface ObservabilityProps {
+  functions: Record<string, lambda.IFunction>;
+  sweeper: lambda.IFunction;
+  deadLetterQueues: sqs.IQueue[];
+  alarmTopic: sns.ITopic;
+}
+
+/** A product metric, summed over five minutes. */
+export function productMetric(name: string, label?: string): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: name,
+    dimensionsMap: { service: METRICS_SERVICE },
+    statistic: "Sum",
+    period: Duration.minutes(5),
+    ...(label ? { label } : {}),
+  });
+}
+
+/**
+ * The dashboard (associations created/updated/deleted, drift, findings by severity, breaker trips,
+ * migrations by outcome, errors and throttles) and the alarms (sweeper errors, breaker trips,
+ * critical findings, dead-letter queue depth), all notifying the alarm topic.
+ */
+export class Observability extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    const alarm = (alarmId: string, description: string, metric: cloudwatch.IMetric) => {
+      const a = new cloudwatch.Alarm(this, alarmId, {
+        alarmDescription: description,
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      a.addAlarmAction(new actions.SnsAction(props.alarmTopic));
+      this.alarms.push(a);
+    };
+    alarm(
+      "SweeperErrors",
+      "The scheduled sweep failed: drift is not being repaired",
+      props.sweeper.metricErrors({ period: Duration.minutes(5) }),
+    );
+    alarm(
+      "BreakerTripped",
+      "The deletion circuit breaker stopped a run: check the tags before anything is deleted",
+      productMetric("BreakerTrips"),
+    );
+    alarm(
+      "CriticalFindings",
+      "A trust policy or template has a critical finding",
+      productMetric("FindingsCritical"),
+    );
+    props.deadLetterQueues.forEach((q, i) =>
+      alarm(
+        `DeadLetters${i === 0 ? "" : i}`,
+        "Events or invocations failed and were parked in the dead-letter queue",
+        q.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: "Maximum" }),
+      ),
+    );
+
+    const fns = Object.entries(props.functions);
+    this.dashboard = new cloudwatch.Dashboard(this, "Dashboard", {
+      defaultInterval: Duration.days(1),
+      widgets: [
+        [
+          new cloudwatch.GraphWidget({
+            title: "Associations",
+            left: [
+              productMetric("AssociationsCreated", "created"),
+              productMetric("AssociationsUpdated", "updated"),
+              productMetric("AssociationsDeleted", "deleted"),
+            ],
+            width: 8,
+          }),
+          new cloudwatch.GraphWidget({
+            title: "Drift found",
+            left: [productMetric("DriftFound", "changes planned"), productMetric("Conflicts", "conflicts")],
+            width: 8,
+          }),
+          new cloudwatch.GraphWidget({
+            title: "Findings by severity",
+            left: [
+              productMetric("FindingsCritical", "critical"),
+              productMetric("FindingsError", "error"),
+              productMetric("FindingsWarning", "warning"),
+            ],
+            width: 8,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: "Deletion breaker trips",
+            left: [productMetric("BreakerTrips", "trips"), productMetric("ApplyFailures", "failed changes")],
+            width: 8,
+          }),
+          new cloudwatch.GraphWidget({
+            title: "Migrations by outcome",
+            left: ["Succeeded", "RolledBack", "Rejected", "Failed", "DryRun"].map((o) =>
+              productMetric(`Migrations${o}`, o),
+            ),
+            width: 8,
+          }),
+          new cloudwatch.GraphWidget({
+            title: "Function errors and throttles",
+            left: fns.map(([name, fn]) =>
+              fn.metricErrors({ label: `${name} errors`, period: Duration.minutes(5) }),
+            ),
+            right: fns.map(([name, fn]) =>
+              fn.metricThrottles({ label: `${name} throttles`, period: Duration.minutes(5) }),
+            ),
+            width: 8,
+          }),
+        ],
+        [new cloudwatch.AlarmStatusWidget({ title: "Alarms", alarms: this.alarms, width: 24 })],
+      ],
+    });
+  }
+}

@@ -1,0 +1,247 @@
+import aslValidator from "asl-validator";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { beforeAll, describe, expect, it } from "vitest";
+import { stateMachinesOf } from "../../infra/definitions.js";
+import { functionNameOf, synthTemplates } from "../support/synth.js";
+
+let regional: Template;
+let forwarder: Template;
+let raw: Record<string, any>;
+
+beforeAll(() => {
+  // synthesis runs cdk-nag (AwsSolutions and Serverless): any unacknowledged finding fails it
+  const templates = synthTemplates({ regions: "us-east-1,eu-west-1", alarmEmail: "platform@example.com" });
+  raw = templates["PodIdentityAutopilot-us-east-1"]!;
+  regional = Template.fromJSON(raw);
+  forwarder = Template.fromJSON(templates.PodIdentityAutopilotIamForwarder!);
+  expect(Object.keys(templates).sort()).toEqual([
+    "PodIdentityAutopilot-eu-west-1",
+    "PodIdentityAutopilot-us-east-1",
+    "PodIdentityAutopilotIamForwarder",
+  ]);
+}, 120_000);
+
+type Statement = {
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, unknown>;
+  Effect: string;
+};
+
+function policiesOf(rolePrefix: string): Statement[] {
+  return Object.entries(raw.Resources as Record<string, any>)
+    .filter(
+      ([, r]) => r.Type === "AWS::IAM::Policy" && JSON.stringify(r.Properties.Roles).includes(rolePrefix),
+    )
+    .flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+function allStatements(): Statement[] {
+  return Object.values(raw.Resources as Record<string, any>)
+    .filter((r) => r.Type === "AWS::IAM::Policy")
+    .flatMap((r) => r.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+describe("EventBridge rules", () => {
+  it("match the EKS CloudTrail events of DESIGN.md and exclude failed calls", () => {
+    regional.hasResourceProperties("AWS::Events::Rule", {
+      EventPattern: {
+        source: ["aws.eks"],
+        "detail-type": ["AWS API Call via CloudTrail"],
+        detail: {
+          eventSource: ["eks.amazonaws.com"],
+          eventName: ["CreateCluster", "TagResource", "UntagResource", "DeleteCluster"],
+          errorCode: [{ exists: false }],
+        },
+      },
+      Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue(), RetryPolicy: Match.anyValue() })],
+    });
+  });
+
+  it("match forwarded IAM CloudTrail events on the product bus", () => {
+    regional.hasResourceProperties("AWS::Events::Rule", {
+      EventBusName: Match.anyValue(),
+      EventPattern: {
+        source: ["aws.iam"],
+        detail: {
+          eventSource: ["iam.amazonaws.com"],
+          eventName: ["CreateRole", "DeleteRole", "UpdateAssumeRolePolicy", "TagRole", "UntagRole"],
+          errorCode: [{ exists: false }],
+        },
+      },
+    });
+  });
+
+  it("schedule the sweep", () => {
+    regional.hasResourceProperties("AWS::Events::Rule", { ScheduleExpression: "rate(30 minutes)" });
+  });
+
+  it("forward IAM events from us-east-1 to every region's bus", () => {
+    forwarder.hasResourceProperties("AWS::Events::Rule", {
+      EventPattern: Match.objectLike({
+        source: ["aws.iam"],
+        detail: Match.objectLike({ errorCode: [{ exists: false }] }),
+      }),
+      Targets: Match.arrayWith([
+        Match.objectLike({
+          Arn: Match.objectLike({
+            "Fn::Join": Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp("eu-west-1")])]),
+          }),
+        }),
+      ]),
+    });
+  });
+});
+
+describe("functions", () => {
+  it("are Node.js 22 on arm64 with JSON logs, active tracing and a dead-letter queue", () => {
+    const fns = regional.findResources("AWS::Lambda::Function", { Properties: { Runtime: "nodejs22.x" } });
+    expect(Object.keys(fns).map(functionNameOf).sort()).toEqual([
+      "cluster-event",
+      "iam-event",
+      "migration",
+      "sweeper",
+    ]);
+    for (const fn of Object.values(fns)) {
+      expect(fn.Properties).toMatchObject({
+        Architectures: ["arm64"],
+        TracingConfig: { Mode: "Active" },
+        LoggingConfig: { LogFormat: "JSON" },
+        DeadLetterConfig: { TargetArn: expect.anything() },
+      });
+    }
+  });
+
+  it("never overlap sweeps (reserved concurrency 1)", () => {
+    const [sweeper] = Object.entries(regional.findResources("AWS::Lambda::Function")).filter(([id]) =>
+      id.startsWith("SweeperFunction"),
+    );
+    expect(sweeper![1].Properties.ReservedConcurrentExecutions).toBe(1);
+  });
+
+  it("send failed asynchronous invocations to the dead-letter queue", () => {
+    regional.resourceCountIs("AWS::Lambda::EventInvokeConfig", 4);
+    regional.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+  });
+});
+
+describe("least privilege", () => {
+  it("grants no iam:*, eks:* or * action anywhere", () => {
+    for (const s of allStatements()) {
+      for (const a of actions(s)) expect(["*", "iam:*", "eks:*", "sts:*"]).not.toContain(a);
+    }
+  });
+
+  it("passes roles only to pods.eks.amazonaws.com", () => {
+    const passRole = allStatements().filter((s) => actions(s).includes("iam:PassRole"));
+    expect(passRole.length).toBeGreaterThan(0);
+    for (const s of passRole)
+      expect(s.Condition).toEqual({ StringEquals: { "iam:PassedToService": "pods.eks.amazonaws.com" } });
+  });
+
+  it("limits catalog role management to role/pod-identity/*", () => {
+    const writes = allStatements().filter((s) =>
+      actions(s).some((a) =>
+        ["iam:CreateRole", "iam:TagRole", "iam:PutRolePolicy", "iam:AttachRolePolicy"].includes(a),
+      ),
+    );
+    expect(writes.length).toBeGreaterThan(0);
+    for (const s of writes) expect(JSON.stringify(s.Resource)).toMatch(/:role\/pod-identity\/\*"/);
+    const attach = writes.filter((s) => actions(s).includes("iam:AttachRolePolicy"));
+    for (const s of attach) expect(s.Condition).toHaveProperty("ArnEquals.iam:PolicyARN");
+  });
+
+  it("lets only the migration function update trust policies, and no function delete IAM entities", () => {
+    const trustWriters = Object.entries(raw.Resources as Record<string, any>)
+      .filter(
+        ([, r]) =>
+          r.Type === "AWS::IAM::Policy" &&
+          JSON.stringify(r.Properties.PolicyDocument).includes("iam:UpdateAssumeRolePolicy"),
+      )
+      .map(([id]) => id);
+    expect(trustWriters.every((id) => id.startsWith("MigrationRole"))).toBe(true);
+    expect(trustWriters).toHaveLength(1);
+    const iamWrites = allStatements()
+      .flatMap(actions)
+      .filter((a) => a.startsWith("iam:") && !/^iam:(Get|List|PassRole)/.test(a));
+    expect([...new Set(iamWrites)].sort()).toEqual([
+      "iam:AttachRolePolicy",
+      "iam:CreateRole",
+      "iam:PutRolePolicy",
+      "iam:TagRole",
+      "iam:UpdateAssumeRolePolicy",
+    ]);
+  });
+
+  it("scopes EKS writes to this account and region's clusters, associations and add-ons", () => {
+    const eksWrites = allStatements().filter((s) =>
+      actions(s).some((a) => /^eks:(Create|Update|Delete|Tag)/.test(a)),
+    );
+    for (const s of eksWrites) {
+      const resources = JSON.stringify(s.Resource);
+      expect(resources).toMatch(/eks:us-east-1:/);
+      expect(resources).not.toMatch(/"\*"/);
+    }
+  });
+
+  it("gives each function its own role", () => {
+    const roles = Object.values(regional.findResources("AWS::Lambda::Function")).map((f) =>
+      JSON.stringify(f.Properties.Role),
+    );
+    expect(new Set(roles).size).toBe(4);
+    expect(policiesOf("ClusterEventRole").flatMap(actions)).toContain("states:StartExecution");
+  });
+});
+
+describe("state machines", () => {
+  it("log ALL and trace, and their definitions pass asl-validator", () => {
+    const machines = regional.findResources("AWS::StepFunctions::StateMachine");
+    expect(Object.keys(machines)).toHaveLength(2);
+    for (const m of Object.values(machines)) {
+      expect(m.Properties.LoggingConfiguration.Level).toBe("ALL");
+      expect(m.Properties.TracingConfiguration.Enabled).toBe(true);
+    }
+    for (const definition of Object.values(stateMachinesOf(raw as never, functionNameOf))) {
+      const result = aslValidator(structuredClone(definition));
+      expect(result.errorsText()).toBe("");
+      expect(result.isValid).toBe(true);
+    }
+  });
+});
+
+describe("observability", () => {
+  it("alarms on sweeper errors, breaker trips, critical findings and dead letters, notifying the topic", () => {
+    const alarms = regional.findResources("AWS::CloudWatch::Alarm");
+    const names = Object.values(alarms).map((a) => a.Properties.MetricName);
+    expect(names.sort()).toEqual([
+      "ApproximateNumberOfMessagesVisible",
+      "BreakerTrips",
+      "Errors",
+      "FindingsCritical",
+    ]);
+    for (const a of Object.values(alarms)) expect(a.Properties.AlarmActions).toHaveLength(1);
+    regional.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "email",
+      Endpoint: "platform@example.com",
+    });
+  });
+
+  it("has a dashboard with the product metrics", () => {
+    const [dashboard] = Object.values(regional.findResources("AWS::CloudWatch::Dashboard"));
+    const body = JSON.stringify(dashboard!.Properties.DashboardBody);
+    for (const metric of [
+      "AssociationsCreated",
+      "DriftFound",
+      "FindingsCritical",
+      "BreakerTrips",
+      "MigrationsRolledBack",
+      "Throttles",
+    ]) {
+      expect(body).toContain(metric);
+    }
+  });
+});
