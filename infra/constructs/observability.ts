@@ -65,13 +65,13 @@ export class Observability extends Construct {
       "A trust policy or template has a critical finding",
       productMetric("FindingsCritical"),
     );
-    props.deadLetterQueues.forEach((q, i) =>
+    for (const [i, q] of props.deadLetterQueues.entries()) {
       alarm(
         `DeadLetters${i === 0 ? "" : i}`,
         "Events or invocations failed and were parked in the dead-letter queue",
         q.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: "Maximum" }),
-      ),
-    );
+      );
+    }
 
     const fns = Object.entries(props.functions);
     this.dashboard = new cloudwatch.Dashboard(this, "Dashboard", {
