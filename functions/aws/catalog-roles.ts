@@ -18,6 +18,7 @@ import {
 } from "../core/catalog.js";
 import { errorMessage } from "../core/errors.js";
 import type { Finding } from "../core/findings.js";
+import type { RoleInfo } from "../core/model.js";
 import { MANAGED_BY_VALUE, TAG } from "../core/tags.js";
 import { podIdentityRefusals } from "../core/trust/context.js";
 import { decodeTrust } from "./inventory.js";
@@ -56,7 +57,7 @@ export async function ensureCatalogRoles(
   iam: IAMClient,
   accountId: string,
   names: Iterable<string>,
-  options: { dryRun: boolean },
+  options: { dryRun: boolean; known?: RoleInfo[] },
 ): Promise<CatalogRolesResult> {
   const result: CatalogRolesResult = { created: [], updated: [], failed: [], findings: [] };
   for (const name of names) {
@@ -65,15 +66,18 @@ export async function ensureCatalogRoles(
     const roleName = catalogRoleName(name);
     try {
       let role: { tags: Record<string, string>; trust: string } | undefined;
-      try {
-        const out = await iam.send(new GetRoleCommand({ RoleName: roleName }));
-        role = {
-          tags: Object.fromEntries((out.Role?.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""])),
-          trust: decodeTrust(out.Role?.AssumeRolePolicyDocument ?? ""),
-        };
-      } catch (error) {
-        if (!(error instanceof NoSuchEntityException)) throw error;
-      }
+      const known = options.known?.find((r) => r.name === roleName);
+      if (known) role = { tags: known.tags, trust: known.trustPolicy };
+      else
+        try {
+          const out = await iam.send(new GetRoleCommand({ RoleName: roleName }));
+          role = {
+            tags: Object.fromEntries((out.Role?.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""])),
+            trust: decodeTrust(out.Role?.AssumeRolePolicyDocument ?? ""),
+          };
+        } catch (error) {
+          if (!(error instanceof NoSuchEntityException)) throw error;
+        }
       if (!role) {
         if (!options.dryRun) {
           try {

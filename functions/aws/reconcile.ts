@@ -4,7 +4,7 @@ import { computeDesired } from "../core/desired.js";
 import { errorMessage } from "../core/errors.js";
 import { DETAIL_TYPES } from "../core/events.js";
 import { countBySeverity, type Finding } from "../core/findings.js";
-import type { AssociationInfo, ClusterInfo } from "../core/model.js";
+import type { AssociationInfo, ClusterInfo, RoleInfo } from "../core/model.js";
 import { type BreakerSettings, type PlannedChange, planChanges } from "../core/plan.js";
 import type { Severity } from "../core/trust/findings.js";
 import {
@@ -33,6 +33,11 @@ export interface ReconcileRequest {
   breaker?: BreakerSettings;
   /** install eks-pod-identity-agent where a cluster gets associations and lacks it (default true) */
   installAgent?: boolean;
+  /**
+   * Roles already read by the run that split a sweep into units (templates and catalog roles):
+   * a unit then reads no role again.
+   */
+  roles?: RoleInfo[];
 }
 
 /** A structured logger (Powertools Logger fits). */
@@ -143,7 +148,7 @@ export async function reconcile(deps: ReconcileDeps, request: ReconcileRequest):
     deps.accountId ?? (await clients.sts.send(new GetCallerIdentityCommand({}))).Account ?? "";
   const [clusters, roles] = await Promise.all([
     readScopeClusters(deps, request.scope, findings),
-    readRoles(clients.iam, deps.readConcurrency ?? 8),
+    request.roles ?? readRoles(clients.iam, deps.readConcurrency ?? 8),
   ]);
   const state = computeDesired({ clusters, roles, accountId });
   findings.push(...state.findings);
@@ -186,7 +191,10 @@ export async function reconcile(deps: ReconcileDeps, request: ReconcileRequest):
       plan.changes.flatMap((c) => (c.kind !== "delete" && c.desired.catalog ? [c.desired.catalog] : [])),
     );
     for (const name of state.catalogInUse) catalogNeeded.add(name);
-    const ensured = await ensureCatalogRoles(clients.iam, accountId, catalogNeeded, { dryRun: false });
+    const ensured = await ensureCatalogRoles(clients.iam, accountId, catalogNeeded, {
+      dryRun: false,
+      known: roles,
+    });
     catalogRoles.created = ensured.created;
     catalogRoles.updated = ensured.updated;
     findings.push(...ensured.findings);

@@ -1,22 +1,54 @@
 import { z } from "zod";
-import { listClusterNames } from "../aws/inventory.js";
+import { listClusterNames, readRoles } from "../aws/inventory.js";
 import { reconcile } from "../aws/reconcile.js";
 import { compactSummary, createRuntime, type Runtime, recordReconcileMetrics } from "../aws/runtime.js";
+import { CATALOG_ROLE_PATH } from "../core/catalog.js";
+import type { RoleInfo } from "../core/model.js";
+
+const roleSchema = z.object({
+  name: z.string(),
+  arn: z.string(),
+  path: z.string(),
+  tags: z.record(z.string(), z.string()),
+  trustPolicy: z.string(),
+});
 
 /**
- * Inputs: the schedule's event (sweep everything in this invocation), `{action: "list-clusters"}`
- * (the names, for a Step Functions Map that fans out), or `{clusters: [...]}` (one unit of work:
- * sweep these clusters only).
+ * Inputs: the schedule's event or `{}` (sweep everything in this invocation);
+ * `{action: "list-clusters"}`; `{action: "plan-sweep"}` (split the sweep into units of work for a
+ * Step Functions Map, reading the roles once); `{clusters: [...], roles?}` (one unit of work).
  */
 const listInput = z.object({ action: z.literal("list-clusters") }).strict();
+const planInput = z
+  .object({ action: z.literal("plan-sweep"), clustersPerUnit: z.number().int().min(1).max(500).optional() })
+  .strict();
 const unitInput = z
-  .object({ clusters: z.array(z.string().min(1).max(100)).min(1).max(500), dryRun: z.boolean().optional() })
+  .object({
+    clusters: z.array(z.string().min(1).max(100)).min(1).max(500),
+    roles: z.array(roleSchema).nullish(),
+    dryRun: z.boolean().optional(),
+  })
   .strict();
 const fullInput = z.union([
   z.object({ source: z.literal("aws.events"), "detail-type": z.literal("Scheduled Event") }).loose(),
   z.object({ dryRun: z.boolean().optional() }).strict(),
 ]);
-const sweepInput = z.union([listInput, unitInput, fullInput]);
+const sweepInput = z.union([listInput, planInput, unitInput, fullInput]);
+
+/** Roles a unit needs: templates and catalog roles. Null when too big for a state payload. */
+export function rolesForUnits(roles: RoleInfo[], maxBytes = 150_000): RoleInfo[] | null {
+  const relevant = roles.filter(
+    (r) => r.path === CATALOG_ROLE_PATH || Object.keys(r.tags).some((k) => k.startsWith("pod-identity/")),
+  );
+  return Buffer.byteLength(JSON.stringify(relevant)) <= maxBytes ? relevant : null;
+}
+
+/** Splits cluster names into units of at most `size` clusters. */
+export function unitsOf(clusters: string[], size: number): { clusters: string[] }[] {
+  const units: { clusters: string[] }[] = [];
+  for (let i = 0; i < clusters.length; i += size) units.push({ clusters: clusters.slice(i, i + size) });
+  return units;
+}
 
 let runtime: Runtime | undefined;
 
@@ -33,15 +65,23 @@ export const handler = async (event: unknown) => {
   if (listInput.safeParse(event).success) {
     return { clusters: await listClusterNames(rt.deps.clients.eks) };
   }
+  const plan = planInput.safeParse(event);
+  if (plan.success) {
+    const [clusters, roles] = await Promise.all([
+      listClusterNames(rt.deps.clients.eks),
+      readRoles(rt.deps.clients.iam),
+    ]);
+    return { units: unitsOf(clusters.sort(), plan.data.clustersPerUnit ?? 10), roles: rolesForUnits(roles) };
+  }
   const unit = unitInput.safeParse(event);
-  const clusters = unit.success ? unit.data.clusters : undefined;
   const dryRun = (event as { dryRun?: unknown } | null)?.dryRun === true || rt.env.DRY_RUN;
   const summary = await reconcile(rt.deps, {
-    scope: clusters ? { kind: "clusters", names: clusters } : { kind: "all" },
+    scope: unit.success ? { kind: "clusters", names: unit.data.clusters } : { kind: "all" },
     dryRun,
     adoptUnmanaged: rt.env.ADOPT_UNMANAGED,
     installAgent: rt.env.INSTALL_AGENT,
     breaker: { floor: rt.env.BREAKER_FLOOR, fraction: rt.env.BREAKER_FRACTION },
+    ...(unit.success && unit.data.roles ? { roles: unit.data.roles } : {}),
   });
   recordReconcileMetrics(rt.metrics, summary);
   return { status: "reconciled" as const, summary: compactSummary(summary) };

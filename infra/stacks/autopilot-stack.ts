@@ -16,6 +16,7 @@ import { AutopilotFunction } from "../constructs/autopilot-function.js";
 import { ClusterWaitLoop } from "../constructs/cluster-wait-loop.js";
 import { MigrationStateMachine } from "../constructs/migration-state-machine.js";
 import { Observability } from "../constructs/observability.js";
+import { SweepFanOut } from "../constructs/sweep-fan-out.js";
 import { acknowledge } from "../nag.js";
 
 /** Props of the regional stack. */
@@ -53,6 +54,7 @@ export class PodIdentityAutopilotStack extends Stack {
   readonly alarmTopic: sns.Topic;
   readonly deadLetterQueue: sqs.Queue;
   readonly observability: Observability;
+  readonly sweep: SweepFanOut;
 
   constructor(scope: Construct, id: string, props: PodIdentityAutopilotStackProps) {
     super(scope, id, props);
@@ -203,10 +205,18 @@ export class PodIdentityAutopilotStack extends Stack {
       eventPattern: cloudTrailPattern("aws.iam", "iam.amazonaws.com", IAM_EVENT_NAMES),
       targets: [new targets.LambdaFunction(this.functions.iamEvent.fn, targetOptions)],
     });
+    const sweepLogs = new logs.LogGroup(this, "SweepLogs", {
+      retention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.sweep = new SweepFanOut(this, "SweepFanOut", {
+      sweeper: this.functions.sweeper.fn,
+      logGroup: sweepLogs,
+    });
     new events.Rule(this, "SweepSchedule", {
       description: "Scheduled reconcile: what guarantees convergence when events are lost",
       schedule: events.Schedule.expression(config.sweepSchedule),
-      targets: [new targets.LambdaFunction(this.functions.sweeper.fn, targetOptions)],
+      targets: [new targets.SfnStateMachine(this.sweep.stateMachine, targetOptions)],
     });
 
     this.grantReconciler([this.functions.clusterEvent, this.functions.iamEvent, this.functions.sweeper]);

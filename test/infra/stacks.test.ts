@@ -74,8 +74,11 @@ describe("EventBridge rules", () => {
     });
   });
 
-  it("schedule the sweep", () => {
-    regional.hasResourceProperties("AWS::Events::Rule", { ScheduleExpression: "rate(30 minutes)" });
+  it("schedule the sweep, fanned out over units of work by a state machine", () => {
+    regional.hasResourceProperties("AWS::Events::Rule", {
+      ScheduleExpression: "rate(30 minutes)",
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp("^SweepFanOutStateMachine") } })],
+    });
   });
 
   it("forward IAM events from us-east-1 to every region's bus", () => {
@@ -200,9 +203,10 @@ describe("least privilege", () => {
 describe("state machines", () => {
   it("log ALL and trace, and their definitions pass asl-validator", () => {
     const machines = regional.findResources("AWS::StepFunctions::StateMachine");
-    expect(Object.keys(machines)).toHaveLength(2);
+    expect(Object.keys(machines)).toHaveLength(3);
     for (const m of Object.values(machines)) {
       expect(m.Properties.LoggingConfiguration.Level).toBe("ALL");
+      expect(m.Properties.LoggingConfiguration.Destinations).toHaveLength(1);
       expect(m.Properties.TracingConfiguration.Enabled).toBe(true);
     }
     for (const definition of Object.values(stateMachinesOf(raw as never, functionNameOf))) {
