@@ -69,7 +69,9 @@ export class FaultInjector {
   private failNext = new Map<string, number>();
   private passFirst = new Map<string, number>();
   readonly calls = new Map<string, number>();
+  readonly callsByFamily = new Map<ApiFamily, number>();
   readonly throttled = new Map<string, number>();
+  readonly throttledByFamily = new Map<ApiFamily, number>();
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
@@ -91,6 +93,8 @@ export class FaultInjector {
 
   resetCounters(): void {
     this.calls.clear();
+    this.callsByFamily.clear();
+    this.throttledByFamily.clear();
     this.throttled.clear();
   }
 
@@ -106,6 +110,7 @@ export class FaultInjector {
   /** Counts the call and decides whether it is throttled, fails, or passes. */
   decide(operation: string, family: ApiFamily): FaultDecision {
     this.calls.set(operation, (this.calls.get(operation) ?? 0) + 1);
+    this.callsByFamily.set(family, (this.callsByFamily.get(family) ?? 0) + 1);
     const passing = this.passFirst.get(operation) ?? 0;
     if (passing > 0) this.passFirst.set(operation, passing - 1);
     const pending = passing > 0 ? 0 : (this.failNext.get(operation) ?? 0);
@@ -120,6 +125,7 @@ export class FaultInjector {
       bucket.updated = now;
       if (bucket.tokens < 1) {
         this.throttled.set(operation, (this.throttled.get(operation) ?? 0) + 1);
+        this.throttledByFamily.set(family, (this.throttledByFamily.get(family) ?? 0) + 1);
         return { kind: "throttle" };
       }
       bucket.tokens -= 1;

@@ -15,6 +15,18 @@ import { describeCluster, getRole, type MotoRole } from "./moto-client.js";
 import { identify, type RequestIdentity } from "./operations.js";
 import { associationJson, type ClusterRef, PodIdentityStore } from "./pod-identity.js";
 
+/** A write to an association made through the API (tests check who touched what). */
+export interface JournalEntry {
+  op: "update" | "delete";
+  accountId: string;
+  clusterName: string;
+  namespace: string;
+  serviceAccount: string;
+  associationId: string;
+  tags: Record<string, string>;
+  ownerArn?: string;
+}
+
 /** Status and platform version overrides for a cluster (moto always reports ACTIVE / eks.4). */
 export interface ClusterOverlay {
   status?: string;
@@ -36,6 +48,8 @@ export class LocalFront {
   private readonly clusterCache = new Map<string, ClusterRef>();
   private readonly roleCache = new Map<string, Promise<MotoRole | undefined>>();
   private server?: Server;
+  /** every update and delete of an association made through the API, with what it was before */
+  readonly journal: JournalEntry[] = [];
 
   constructor(private readonly motoUrl: string) {
     this.associations = new PodIdentityStore({
@@ -94,6 +108,7 @@ export class LocalFront {
     this.overlays.clear();
     this.clusterCache.clear();
     this.roleCache.clear();
+    this.journal.length = 0;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -198,6 +213,9 @@ export class LocalFront {
         if (sub !== undefined && parts.length === 5) {
           if (method === "GET")
             return jsonResponse(200, { association: associationJson(a.get(cluster, sub)) });
+          if (method === "POST" || method === "DELETE") {
+            this.record(method === "POST" ? "update" : "delete", cluster, sub, id);
+          }
           if (method === "POST")
             return jsonResponse(200, { association: associationJson(await a.update(cluster, sub, body)) });
           if (method === "DELETE")
@@ -224,6 +242,29 @@ export class LocalFront {
     }
   }
 
+  private record(
+    op: "update" | "delete",
+    cluster: ClusterRef,
+    associationId: string,
+    id: RequestIdentity,
+  ): void {
+    try {
+      const before = this.associations.get(cluster, associationId);
+      this.journal.push({
+        op,
+        accountId: id.accountId,
+        clusterName: cluster.name,
+        namespace: before.namespace,
+        serviceAccount: before.serviceAccount,
+        associationId,
+        tags: { ...before.tags },
+        ...(before.ownerArn ? { ownerArn: before.ownerArn } : {}),
+      });
+    } catch {
+      // unknown association: the call answers 404 and changes nothing
+    }
+  }
+
   private async control(method: string, url: URL, body: Buffer): Promise<LocalResponse> {
     const path = url.pathname;
     if (path === "/_local/health") return jsonResponse(200, { ok: true, motoUrl: this.motoUrl });
@@ -241,7 +282,9 @@ export class LocalFront {
     if (path === "/_local/calls" && method === "GET") {
       return jsonResponse(200, {
         calls: Object.fromEntries(this.faults.calls),
+        families: Object.fromEntries(this.faults.callsByFamily),
         throttled: Object.fromEntries(this.faults.throttled),
+        throttledFamilies: Object.fromEntries(this.faults.throttledByFamily),
       });
     }
     if (path === "/_local/calls" && method === "DELETE") {

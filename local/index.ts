@@ -9,7 +9,10 @@ export { DEFAULT_ACCOUNT_ID } from "./operations.js";
 /** Calls counted per operation since the last reset. */
 export interface CallCounts {
   calls: Record<string, number>;
+  /** calls per API family (eks-read, eks-write, iam-read, iam-write, sts, other), throttled ones included */
+  families: Record<string, number>;
   throttled: Record<string, number>;
+  throttledFamilies: Record<string, number>;
 }
 
 /** A running local AWS account: moto behind the TypeScript front. */

@@ -26,6 +26,8 @@ export interface LocalRunOptions {
   approvalPollMs?: number;
   /** called before each task runs: where tests inject faults */
   beforeTask?: (stateName: string, task: MigrationTask) => Promise<void> | void;
+  /** called after a task did its work, before its result is returned (a crash after the work) */
+  afterTask?: (stateName: string, task: MigrationTask) => Promise<void> | void;
   onWaitingForApproval?: (migrationId: string) => void;
   /** how a task runs: in-process by default; tests pass the built Lambda bundle's handler */
   invoke?: (task: MigrationTask) => Promise<unknown>;
@@ -100,6 +102,7 @@ export async function runMigrationLocally(options: LocalRunOptions): Promise<Loc
       await options.beforeTask?.(name, task);
       try {
         const out = options.invoke ? await options.invoke(task) : await runMigrationTask(deps, task);
+        await options.afterTask?.(name, task);
         if (task.action === "report") report = out as MigrationReport;
         maxStateBytes = Math.max(maxStateBytes, Buffer.byteLength(JSON.stringify(out ?? null)));
         return out as JSONValue;

@@ -50,7 +50,10 @@ let runs = 0;
 /** Runs the synthesized definition; every task is served by the built migration bundle. */
 async function migrate(
   input: Record<string, unknown>,
-  options: { beforeTask?: (state: string, task: MigrationTask) => Promise<void> | void } = {},
+  options: {
+    beforeTask?: (state: string, task: MigrationTask) => Promise<void> | void;
+    afterTask?: (state: string, task: MigrationTask) => Promise<void> | void;
+  } = {},
 ) {
   await deps.store.ensureTable();
   return await runMigrationLocally({
@@ -62,6 +65,7 @@ async function migrate(
     approvalPollMs: 20,
     invoke: (task) => bundle(task),
     ...(options.beforeTask ? { beforeTask: options.beforeTask } : {}),
+    ...(options.afterTask ? { afterTask: options.afterTask } : {}),
   });
 }
 
@@ -286,13 +290,15 @@ describe("the migration state machine (synthesized definition, built bundle, loc
     expect(result.tasks).toContain("WaitForApproval");
   });
 
-  it.each([
-    ["CreateAssociations", "a fault before the associations"],
-    ["Verify", "a fault after the associations"],
-    ["RemoveIrsaTrust", "a fault before removing IRSA trust"],
-  ])(
-    "rolls back on %s (%s): trust policies equal to the originals, no leftover association",
-    async (step) => {
+  const boundaries = ["AddPodIdentityTrust", "CreateAssociations", "Verify", "RemoveIrsaTrust"].flatMap(
+    (step) => [
+      [step, "before"],
+      [step, "after"],
+    ],
+  );
+  it.each(boundaries)(
+    "rolls back on a fault at %s (%s the step's work): trust policies equal to the originals, no leftover association",
+    async (step, when) => {
       // Prepare: two roles, one of them used by two service accounts
       const c = awsClientsFor(ctx.account.endpoint);
       await irsaCluster(c, "prod");
@@ -301,14 +307,13 @@ describe("the migration state machine (synthesized definition, built bundle, loc
       const originals = { reader: await trustOf(c, "reader"), api: await trustOf(c, "api") };
 
       // Act
+      const fault = (state: string) => {
+        if (state === step)
+          throw Object.assign(new Error(`injected fault ${when} ${step}`), { name: "InjectedFault" });
+      };
       const result = await migrate(
         { clusterName: "prod", removeIrsaTrust: true },
-        {
-          beforeTask: (state) => {
-            if (state === step)
-              throw Object.assign(new Error(`injected fault at ${step}`), { name: "InjectedFault" });
-          },
-        },
+        when === "before" ? { beforeTask: fault } : { afterTask: fault },
       );
 
       // Assess
