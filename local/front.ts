@@ -135,7 +135,7 @@ export class LocalFront {
     }
     if (id.family === "iam-write") this.roleCache.clear();
     if (id.service === "eks" && id.family === "eks-write") this.clusterCache.clear();
-    const proxied = await proxy(this.motoUrl, req, body);
+    const proxied = await proxy(this.motoUrl, req, body, id.accountId);
     send(res, this.afterProxy(url, id, proxied, body));
   }
 
@@ -368,11 +368,18 @@ function send(res: ServerResponse, out: LocalResponse): void {
   res.end(out.body);
 }
 
-async function proxy(motoUrl: string, req: IncomingMessage, body: Buffer): Promise<LocalResponse> {
+async function proxy(
+  motoUrl: string,
+  req: IncomingMessage,
+  body: Buffer,
+  accountId: string,
+): Promise<LocalResponse> {
   const target = new URL(req.url ?? "/", motoUrl);
   return await new Promise((resolve, reject) => {
     const headers = { ...req.headers };
     delete headers.connection;
+    // moto picks the account from this header; EKS/IAM pick it from the credentials
+    headers["x-moto-account-id"] = accountId;
     headers["content-length"] = String(body.length);
     const out = httpRequest(target, { method: req.method, headers, agent: proxyAgent }, (res) => {
       const chunks: Buffer[] = [];

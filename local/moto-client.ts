@@ -32,6 +32,7 @@ export async function getRole(
   const res = await fetch(`${motoUrl}/`, {
     method: "POST",
     headers: {
+      "x-moto-account-id": accountId,
       authorization: authHeader("iam", accountId),
       "content-type": "application/x-www-form-urlencoded",
     },
@@ -58,7 +59,7 @@ export async function describeCluster(
   name: string,
 ): Promise<{ arn: string; status: string } | undefined> {
   const res = await fetch(`${motoUrl}/clusters/${encodeURIComponent(name)}`, {
-    headers: { authorization: authHeader("eks", accountId) },
+    headers: { "x-moto-account-id": accountId, authorization: authHeader("eks", accountId) },
   });
   const text = await res.text();
   if (!res.ok) return undefined;

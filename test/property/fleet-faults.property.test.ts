@@ -268,7 +268,9 @@ describe("random fleets under faults", () => {
             { scope: { kind: "all" }, dryRun: true },
           );
           if (plan.changes.length === 0) break;
-          await sweep(calm, accountId);
+          const repaired = await sweep(calm, accountId);
+          if (process.env.FLEET_DEBUG)
+            console.error(JSON.stringify(repaired.changes.filter((c) => c.status === "failed")));
         }
         const finalPlan = await reconcile(
           { clients: calm, publisher: memoryPublisher(), logger: silentLogger, accountId },
