@@ -11,7 +11,7 @@ import { writeCalls } from "../support/local-account.js";
  * after mutation has nothing to change.
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 7331);
-const RUNS = Number(process.env.FUZZ_RUNS ?? 1800);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 5000);
 
 type Handler = (event: unknown) => Promise<{ status?: string; reason?: string }>;
 let account: LocalAccount;

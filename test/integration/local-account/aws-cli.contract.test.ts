@@ -189,6 +189,102 @@ describe("the AWS CLI against the local account", () => {
     expect(listed.out.associations[0].ownerArn).toBe(addon.out.addon.addonArn);
   });
 
+  it("drives the add-on lifecycle and its ownership rules", async () => {
+    const role = await seed();
+    const created = await aws([
+      "eks",
+      "create-addon",
+      "--cluster-name",
+      "cli",
+      "--addon-name",
+      "aws-ebs-csi-driver",
+      "--pod-identity-associations",
+      `serviceAccount=ebs-csi-controller-sa,roleArn=${role}`,
+    ]);
+    const owned = (await aws(["eks", "list-pod-identity-associations", "--cluster-name", "cli"])).out
+      .associations[0];
+
+    const listed = await aws(["eks", "list-addons", "--cluster-name", "cli"]);
+    const described = await aws([
+      "eks",
+      "describe-addon",
+      "--cluster-name",
+      "cli",
+      "--addon-name",
+      "aws-ebs-csi-driver",
+    ]);
+    const direct = await aws([
+      "eks",
+      "delete-pod-identity-association",
+      "--cluster-name",
+      "cli",
+      "--association-id",
+      owned.associationId,
+    ]);
+    const updated = await aws([
+      "eks",
+      "update-addon",
+      "--cluster-name",
+      "cli",
+      "--addon-name",
+      "aws-ebs-csi-driver",
+      "--pod-identity-associations",
+      "[]",
+    ]);
+    const deleted = await aws([
+      "eks",
+      "delete-addon",
+      "--cluster-name",
+      "cli",
+      "--addon-name",
+      "aws-ebs-csi-driver",
+    ]);
+    const unknown = await aws([
+      "eks",
+      "describe-addon",
+      "--cluster-name",
+      "cli",
+      "--addon-name",
+      "aws-ebs-csi-driver",
+    ]);
+
+    expect(created.code).toBe(0);
+    expect(listed.out.addons).toEqual(["aws-ebs-csi-driver"]);
+    expect(described.out.addon.podIdentityAssociations).toEqual([owned.associationArn]);
+    expect(direct.err).toMatch(/InvalidRequestException/);
+    expect(updated.out.update.type).toBe("AddonUpdate");
+    expect(deleted.out.addon.addonName).toBe("aws-ebs-csi-driver");
+    expect(unknown.err).toMatch(/ResourceNotFoundException/);
+  });
+
+  it("sees a role EKS cannot see yet (IAM eventual consistency) as InvalidParameterException", async () => {
+    await seed();
+    await ctx.account.setFaults({ iamConsistencyDelayMs: 60_000 });
+    await aws([
+      "iam",
+      "create-role",
+      "--role-name",
+      "fresh",
+      "--assume-role-policy-document",
+      podIdentityTrust(),
+    ]);
+
+    const early = await aws([
+      "eks",
+      "create-pod-identity-association",
+      "--cluster-name",
+      "cli",
+      "--namespace",
+      "ns",
+      "--service-account",
+      "sa",
+      "--role-arn",
+      "arn:aws:iam::123456789012:role/fresh",
+    ]);
+
+    expect(early.err).toMatch(/InvalidParameterException/);
+  });
+
   it("sees throttling and server errors as the real services send them", async () => {
     await seed();
     await ctx.account.setFaults({
