@@ -23,13 +23,23 @@ for (const [path, entry] of Object.entries(packages)) {
     if (packages[key]) continue;
     const platform = platformOf(dep);
     if (!platform) continue;
-    packages[key] = { version, ...(entry.dev ? { dev: true } : {}), optional: true, ...platform, license: entry.license };
+    packages[key] = {
+      version,
+      ...(entry.dev ? { dev: true } : {}),
+      optional: true,
+      ...platform,
+      license: entry.license,
+    };
     added++;
   }
   void path;
 }
 if (added > 0) {
-  lock.packages = Object.fromEntries(Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))));
+  lock.packages = Object.fromEntries(
+    Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))),
+  );
   writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
-  console.log(`package-lock.json: recorded ${added} optional platform package(s) the registry does not serve`);
+  console.log(
+    `package-lock.json: recorded ${added} optional platform package(s) the registry does not serve`,
+  );
 }
