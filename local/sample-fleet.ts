@@ -37,6 +37,25 @@ export function irsaTrust(accountId: string, issuer: string, subjects: string[])
   });
 }
 
+/** The EKS cluster service role clusters are created with (`eks-cluster-role`); exists already is fine. */
+export async function createClusterServiceRole(iam: IAMClient): Promise<void> {
+  try {
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: "eks-cluster-role",
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Principal: { Service: "eks.amazonaws.com" }, Action: "sts:AssumeRole" },
+          ],
+        }),
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name !== "EntityAlreadyExistsException") throw error;
+  }
+}
+
 /** A cluster of the sample fleet. */
 export interface SampleCluster {
   name: string;
@@ -94,17 +113,8 @@ export async function seedSampleFleet(
   clients: { eks: EKSClient; iam: IAMClient },
   accountId: string,
 ): Promise<void> {
-  await clients.iam.send(
-    new CreateRoleCommand({
-      RoleName: "eks-cluster-role",
-      AssumeRolePolicyDocument: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          { Effect: "Allow", Principal: { Service: "eks.amazonaws.com" }, Action: "sts:AssumeRole" },
-        ],
-      }),
-    }),
-  );
+  await createClusterServiceRole(clients.iam);
+
   for (const cluster of SAMPLE_CLUSTERS) {
     await clients.eks.send(
       new CreateClusterCommand({

@@ -17,7 +17,7 @@ import type { AssociationInfo, DesiredAssociation } from "../core/model.js";
 import type { PlannedChange } from "../core/plan.js";
 import { isManaged } from "../core/plan.js";
 import { MANAGED_BY_VALUE, TAG } from "../core/tags.js";
-import { listAddonNames } from "./inventory.js";
+import { listAddonNames, toAssociationInfo } from "./inventory.js";
 
 export const AGENT_ADDON = "eks-pod-identity-agent";
 
@@ -85,19 +85,7 @@ async function findExisting(eks: EKSClient, d: DesiredAssociation): Promise<Asso
       associationId: summary.associationId,
     }),
   );
-  if (!a?.associationId) return undefined;
-  return {
-    clusterName: d.clusterName,
-    namespace: d.namespace,
-    serviceAccount: d.serviceAccount,
-    associationId: a.associationId,
-    associationArn: a.associationArn ?? "",
-    roleArn: a.roleArn ?? "",
-    tags: a.tags ?? {},
-    disableSessionTags: a.disableSessionTags ?? false,
-    ...(a.ownerArn ? { ownerArn: a.ownerArn } : {}),
-    ...(a.targetRoleArn ? { targetRoleArn: a.targetRoleArn } : {}),
-  };
+  return a ? toAssociationInfo(d.clusterName, a) : undefined;
 }
 
 async function update(

@@ -8,6 +8,7 @@ import {
   ListClustersCommand,
   ListFargateProfilesCommand,
   ListPodIdentityAssociationsCommand,
+  type PodIdentityAssociation,
   ResourceNotFoundException,
 } from "@aws-sdk/client-eks";
 import {
@@ -123,6 +124,27 @@ export function decodeTrust(text: string): string {
   }
 }
 
+/** An association as the API describes it, in the reconciler's shape; undefined when incomplete. */
+export function toAssociationInfo(
+  clusterName: string,
+  a: PodIdentityAssociation,
+): AssociationInfo | undefined {
+  if (!a.associationId || !a.namespace || !a.serviceAccount) return undefined;
+  return {
+    clusterName,
+    namespace: a.namespace,
+    serviceAccount: a.serviceAccount,
+    associationId: a.associationId,
+    associationArn: a.associationArn ?? "",
+    roleArn: a.roleArn ?? "",
+    tags: a.tags ?? {},
+    disableSessionTags: a.disableSessionTags ?? false,
+    ...(a.ownerArn ? { ownerArn: a.ownerArn } : {}),
+    ...(a.targetRoleArn ? { targetRoleArn: a.targetRoleArn } : {}),
+    ...(a.policy ? { policy: a.policy } : {}),
+  };
+}
+
 /** Lists and describes every association of a cluster, each described once. */
 export async function readAssociations(
   eks: EKSClient,
@@ -145,20 +167,7 @@ export async function readAssociations(
           const { association: a } = await eks.send(
             new DescribePodIdentityAssociationCommand({ clusterName, associationId }),
           );
-          if (!a?.associationId || !a.namespace || !a.serviceAccount) return undefined;
-          return {
-            clusterName,
-            namespace: a.namespace,
-            serviceAccount: a.serviceAccount,
-            associationId: a.associationId,
-            associationArn: a.associationArn ?? "",
-            roleArn: a.roleArn ?? "",
-            tags: a.tags ?? {},
-            disableSessionTags: a.disableSessionTags ?? false,
-            ...(a.ownerArn ? { ownerArn: a.ownerArn } : {}),
-            ...(a.targetRoleArn ? { targetRoleArn: a.targetRoleArn } : {}),
-            ...(a.policy ? { policy: a.policy } : {}),
-          };
+          return a ? toAssociationInfo(clusterName, a) : undefined;
         } catch (error) {
           // deleted between List and Describe: nothing to reconcile
           if (error instanceof ResourceNotFoundException) return undefined;

@@ -1,10 +1,10 @@
-import { type CfnElement, Duration, Stack } from "aws-cdk-lib";
+import { Duration } from "aws-cdk-lib";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import type { ILogGroup } from "aws-cdk-lib/aws-logs";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
-import { acknowledge } from "../nag.js";
+import { acknowledgeTaskRole } from "../nag.js";
 
 /** Props of the cluster wait loop. */
 export interface ClusterWaitLoopProps {
@@ -84,14 +84,6 @@ export class ClusterWaitLoop extends Construct {
       logs: { destination: props.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
       comment: "Onboards a new EKS cluster to Pod Identity as soon as it is ACTIVE",
     });
-    const cfnFunction = props.clusterEvent.node.defaultChild as CfnElement | undefined;
-    acknowledge(
-      this.stateMachine.role,
-      "LambdaInvoke grants the function and its versions (<arn>:*); X-Ray and log delivery actions support no resource-level permissions",
-      "AwsSolutions-IAM5[Resource::*]",
-      cfnFunction
-        ? `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(cfnFunction)}.Arn>:*]`
-        : `AwsSolutions-IAM5[Resource::${props.clusterEvent.functionArn}:*]`,
-    );
+    acknowledgeTaskRole(this.stateMachine, props.clusterEvent);
   }
 }

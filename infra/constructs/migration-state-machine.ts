@@ -1,10 +1,10 @@
-import { type CfnElement, Duration, Stack } from "aws-cdk-lib";
+import { Duration } from "aws-cdk-lib";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import type { ILogGroup } from "aws-cdk-lib/aws-logs";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
-import { acknowledge } from "../nag.js";
+import { acknowledgeTaskRole } from "../nag.js";
 
 /** Props of the migration state machine. */
 export interface MigrationStateMachineProps {
@@ -182,14 +182,6 @@ export class MigrationStateMachine extends Construct {
       comment: "Staged IRSA to EKS Pod Identity migration of one cluster, with approval, soak and rollback",
       ...(props.stateMachineName ? { stateMachineName: props.stateMachineName } : {}),
     });
-    const cfnFunction = fn.node.defaultChild as CfnElement | undefined;
-    acknowledge(
-      this.stateMachine.role,
-      "LambdaInvoke grants the function and its versions (<arn>:*); X-Ray and log delivery actions support no resource-level permissions",
-      "AwsSolutions-IAM5[Resource::*]",
-      cfnFunction
-        ? `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(cfnFunction)}.Arn>:*]`
-        : `AwsSolutions-IAM5[Resource::${fn.functionArn}:*]`,
-    );
+    acknowledgeTaskRole(this.stateMachine, fn);
   }
 }

@@ -9,7 +9,7 @@ import { CreateRoleCommand } from "@aws-sdk/client-iam";
 import pLimit from "p-limit";
 import type { AwsClients } from "../../functions/aws/clients.js";
 import { readAssociations } from "../../functions/aws/inventory.js";
-import { podIdentityTrust } from "../../local/sample-fleet.js";
+import { createClusterServiceRole, podIdentityTrust } from "../../local/sample-fleet.js";
 
 export const ACCOUNT = "123456789012";
 
@@ -56,19 +56,7 @@ export async function seedFleet(
   perCluster: number,
   prefix = "c",
 ): Promise<{ roles: string[] }> {
-  await clients.iam
-    .send(
-      new CreateRoleCommand({
-        RoleName: "eks-cluster-role",
-        AssumeRolePolicyDocument: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            { Effect: "Allow", Principal: { Service: "eks.amazonaws.com" }, Action: "sts:AssumeRole" },
-          ],
-        }),
-      }),
-    )
-    .catch(() => undefined);
+  await createClusterServiceRole(clients.iam);
   const limit = pLimit(16);
   await Promise.all(
     clusterNames(clusters, prefix).map((name) =>

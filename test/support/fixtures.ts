@@ -1,6 +1,6 @@
 import { CreateClusterCommand, type EKSClient } from "@aws-sdk/client-eks";
 import { CreateRoleCommand, type IAMClient } from "@aws-sdk/client-iam";
-import { podIdentityTrust } from "../../local/sample-fleet.js";
+import { createClusterServiceRole, podIdentityTrust } from "../../local/sample-fleet.js";
 import { ACCOUNT_ID } from "./local-account.js";
 
 /** Creates a cluster (and the cluster service role on first use). */
@@ -9,21 +9,7 @@ export async function createCluster(
   name: string,
   options: { version?: string; tags?: Record<string, string> } = {},
 ): Promise<string> {
-  try {
-    await clients.iam.send(
-      new CreateRoleCommand({
-        RoleName: "eks-cluster-role",
-        AssumeRolePolicyDocument: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            { Effect: "Allow", Principal: { Service: "eks.amazonaws.com" }, Action: "sts:AssumeRole" },
-          ],
-        }),
-      }),
-    );
-  } catch (error) {
-    if ((error as Error).name !== "EntityAlreadyExistsException") throw error;
-  }
+  await createClusterServiceRole(clients.iam);
   const out = await clients.eks.send(
     new CreateClusterCommand({
       name,
