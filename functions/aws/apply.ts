@@ -36,6 +36,8 @@ export interface ApplyOptions {
   roleVisibilityAttempts: number;
   backoffBaseMs: number;
   sleep: (ms: number) => Promise<void>;
+  /** a limiter shared by several calls (a run applies cluster by cluster under one write budget) */
+  limit?: ReturnType<typeof pLimit>;
 }
 
 export const DEFAULT_APPLY_OPTIONS: ApplyOptions = {
@@ -225,6 +227,6 @@ export async function applyChanges(
   changes: PlannedChange[],
   options: ApplyOptions = DEFAULT_APPLY_OPTIONS,
 ): Promise<ChangeOutcome[]> {
-  const limit = pLimit(options.concurrency);
+  const limit = options.limit ?? pLimit(options.concurrency);
   return await Promise.all(changes.map((change) => limit(() => runChange(eks, change, options))));
 }

@@ -5,7 +5,14 @@ import { errorMessage } from "../core/errors.js";
 import { DETAIL_TYPES } from "../core/events.js";
 import { countBySeverity, type Finding } from "../core/findings.js";
 import type { AssociationInfo, ClusterInfo, RoleInfo } from "../core/model.js";
-import { type BreakerSettings, type PlannedChange, planChanges } from "../core/plan.js";
+import {
+  type BreakerSettings,
+  DEFAULT_BREAKER,
+  type PartialPlan,
+  type PlannedChange,
+  planWithoutBreaker,
+  withBreaker,
+} from "../core/plan.js";
 import type { Severity } from "../core/trust/findings.js";
 import {
   type ApplyOptions,
@@ -154,13 +161,69 @@ export async function reconcile(deps: ReconcileDeps, request: ReconcileRequest):
   findings.push(...state.findings);
 
   const limit = pLimit(deps.readConcurrency ?? 8);
-  const actual: AssociationInfo[] = [];
+  const applyOptions = { ...DEFAULT_APPLY_OPTIONS, ...deps.apply };
+  const writeLimit = pLimit(applyOptions.concurrency);
+  const planOptions = {
+    ...(request.adoptUnmanaged ? { adoptUnmanaged: true } : {}),
+    ...(request.scope.kind === "role" ? { roleName: request.scope.roleName } : {}),
+  };
+  const outcomes: ChangeOutcome[] = [];
+  const agentInstalled: string[] = [];
+  const catalogRoles = { created: [] as string[], updated: [] as string[] };
+
+  // every catalog association needs its shared role: those come first
+  const failedCatalog = new Map<string, string>();
+  if (!request.dryRun && state.catalogInUse.size > 0) {
+    const ensured = await ensureCatalogRoles(clients.iam, accountId, state.catalogInUse, {
+      dryRun: false,
+      known: roles,
+    });
+    catalogRoles.created = ensured.created;
+    catalogRoles.updated = ensured.updated;
+    findings.push(...ensured.findings);
+    for (const f of ensured.failed) failedCatalog.set(f.name, f.error);
+  }
+
+  /** Creates and updates of one cluster, applied as soon as its plan is known (deletions wait). */
+  const applyCluster = async (clusterName: string, changes: PlannedChange[]): Promise<void> => {
+    const blocked = changes.filter(
+      (c) => c.kind !== "delete" && c.desired.catalog && failedCatalog.has(c.desired.catalog),
+    );
+    for (const change of blocked) {
+      const catalog = change.kind !== "delete" ? (change.desired.catalog ?? "") : "";
+      outcomes.push({
+        change,
+        status: "failed",
+        error: `catalog role could not be prepared: ${failedCatalog.get(catalog)}`,
+      });
+    }
+    const runnable = changes.filter((c) => !blocked.includes(c));
+    const installAgent =
+      request.installAgent !== false && state.clusters.get(clusterName)?.settings.installAgent;
+    if (installAgent && runnable.some((c) => c.kind === "create")) {
+      try {
+        if (await ensureAgent(clients.eks, clusterName)) agentInstalled.push(clusterName);
+      } catch (error) {
+        findings.push({
+          code: "APPLY_FAILED",
+          severity: "warning",
+          clusterName,
+          message: `Installing eks-pod-identity-agent in ${clusterName} failed: ${errorMessage(error)}`,
+        });
+      }
+    }
+    outcomes.push(...(await applyChanges(clients.eks, runnable, { ...applyOptions, limit: writeLimit })));
+  };
+
+  // read, plan and apply cluster by cluster, so writes overlap the reads of the other clusters
+  const parts: PartialPlan[] = [];
   await Promise.all(
     [...state.clusters.values()]
       .filter((c) => c.eligible)
       .map(async (c) => {
+        let actual: AssociationInfo[];
         try {
-          actual.push(...(await readAssociations(clients.eks, c.cluster.name, limit)));
+          actual = await readAssociations(clients.eks, c.cluster.name, limit);
         } catch (error) {
           // without its actual state a cluster cannot be planned; the others go on
           c.eligible = false;
@@ -171,67 +234,19 @@ export async function reconcile(deps: ReconcileDeps, request: ReconcileRequest):
             clusterName: c.cluster.name,
             message: `Cluster ${c.cluster.name} was not reconciled: reading its associations failed (${errorMessage(error)})`,
           });
+          return;
         }
+        const part = planWithoutBreaker(state, actual, { ...planOptions, clusterName: c.cluster.name });
+        parts.push(part);
+        if (!request.dryRun) await applyCluster(c.cluster.name, part.changes);
       }),
   );
-  const plan = planChanges(state, actual, {
-    ...(request.breaker ? { breaker: request.breaker } : {}),
-    ...(request.adoptUnmanaged ? { adoptUnmanaged: true } : {}),
-    ...(request.scope.kind === "role" ? { roleName: request.scope.roleName } : {}),
-  });
+  // the breaker judges the deletions of the whole run at once
+  const plan = withBreaker(parts, request.breaker ?? DEFAULT_BREAKER);
   findings.push(...plan.findings);
-
-  let outcomes: ChangeOutcome[] = [];
-  const agentInstalled: string[] = [];
-  const catalogRoles = { created: [] as string[], updated: [] as string[] };
-  if (request.dryRun) {
-    outcomes = [];
-  } else {
-    const catalogNeeded = new Set(
-      plan.changes.flatMap((c) => (c.kind !== "delete" && c.desired.catalog ? [c.desired.catalog] : [])),
-    );
-    for (const name of state.catalogInUse) catalogNeeded.add(name);
-    const ensured = await ensureCatalogRoles(clients.iam, accountId, catalogNeeded, {
-      dryRun: false,
-      known: roles,
-    });
-    catalogRoles.created = ensured.created;
-    catalogRoles.updated = ensured.updated;
-    findings.push(...ensured.findings);
-    const failedCatalog = new Map(ensured.failed.map((f) => [f.name, f.error]));
-    const runnable = plan.changes.filter(
-      (c) => c.kind === "delete" || !c.desired.catalog || !failedCatalog.has(c.desired.catalog),
-    );
-    outcomes = plan.changes
-      .filter((c) => !runnable.includes(c))
-      .map((change) => ({
-        change,
-        status: "failed" as const,
-        error: `catalog role could not be prepared: ${change.kind !== "delete" ? failedCatalog.get(change.desired.catalog ?? "") : ""}`,
-      }));
-    if (request.installAgent !== false) {
-      const needAgent = new Set(
-        runnable
-          .filter((c) => c.kind === "create")
-          .map((c) => (c.kind === "create" ? c.desired.clusterName : "")),
-      );
-      for (const name of needAgent) {
-        if (!state.clusters.get(name)?.settings.installAgent) continue;
-        try {
-          if (await ensureAgent(clients.eks, name)) agentInstalled.push(name);
-        } catch (error) {
-          findings.push({
-            code: "APPLY_FAILED",
-            severity: "warning",
-            clusterName: name,
-            message: `Installing eks-pod-identity-agent in ${name} failed: ${errorMessage(error)}`,
-          });
-        }
-      }
-    }
-    outcomes.push(
-      ...(await applyChanges(clients.eks, runnable, { ...DEFAULT_APPLY_OPTIONS, ...deps.apply })),
-    );
+  if (!request.dryRun) {
+    const deletions = plan.changes.filter((c) => c.kind === "delete");
+    outcomes.push(...(await applyChanges(clients.eks, deletions, { ...applyOptions, limit: writeLimit })));
   }
 
   const changes = request.dryRun

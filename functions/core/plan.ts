@@ -39,6 +39,17 @@ export interface PlanOptions {
   adoptUnmanaged?: boolean;
   /** only changes involving this role (as desired source or actual source tag) */
   roleName?: string;
+  /** only this cluster (reconcile plans cluster by cluster as their reads complete) */
+  clusterName?: string;
+}
+
+/** A plan before the breaker: creates and updates, and the deletions the breaker will judge. */
+export interface PartialPlan {
+  changes: PlannedChange[];
+  deletions: Extract<PlannedChange, { kind: "delete" }>[];
+  unchanged: number;
+  findings: Finding[];
+  managedInScope: number;
 }
 
 /** Whether the automation owns an association: tagged managed-by, and not owned by an add-on. */
@@ -62,13 +73,25 @@ function differences(d: DesiredAssociation, a: AssociationInfo): string[] {
  * are; too many deletions trip the breaker and no deletion happens at all.
  */
 export function planChanges(state: DesiredState, actual: AssociationInfo[], options: PlanOptions = {}): Plan {
-  const breaker = options.breaker ?? DEFAULT_BREAKER;
+  return withBreaker(planWithoutBreaker(state, actual, options), options.breaker ?? DEFAULT_BREAKER);
+}
+
+/** The plan's creates, updates and candidate deletions, the breaker not yet applied. */
+export function planWithoutBreaker(
+  state: DesiredState,
+  allActual: AssociationInfo[],
+  options: PlanOptions = {},
+): PartialPlan {
   const findings: Finding[] = [];
   const changes: PlannedChange[] = [];
-  const deletions: PlannedChange[] = [];
+  const deletions: Extract<PlannedChange, { kind: "delete" }>[] = [];
   let unchanged = 0;
+  const actual = options.clusterName
+    ? allActual.filter((a) => a.clusterName === options.clusterName)
+    : allActual;
   const scopeClusters = new Set(actual.map((a) => a.clusterName));
-  for (const name of state.clusters.keys()) scopeClusters.add(name);
+  if (options.clusterName) scopeClusters.add(options.clusterName);
+  else for (const name of state.clusters.keys()) scopeClusters.add(name);
   const seen = new Set<string>();
   const inRole = (source: string | undefined) =>
     options.roleName === undefined || source === options.roleName;
@@ -142,6 +165,23 @@ export function planChanges(state: DesiredState, actual: AssociationInfo[], opti
     if (state.clusters.get(d.clusterName)?.eligible) changes.push({ kind: "create", desired: d });
   }
 
+  return { changes, deletions, unchanged, findings, managedInScope };
+}
+
+/**
+ * The deletion circuit breaker over whole runs: at most max(floor, fraction × managed in scope)
+ * deletions, else none at all and a finding.
+ */
+export function withBreaker(
+  parts: PartialPlan | PartialPlan[],
+  breaker: BreakerSettings = DEFAULT_BREAKER,
+): Plan {
+  const list = Array.isArray(parts) ? parts : [parts];
+  const changes = list.flatMap((p) => p.changes);
+  const deletions = list.flatMap((p) => p.deletions);
+  const findings = list.flatMap((p) => p.findings);
+  const managedInScope = list.reduce((n, p) => n + p.managedInScope, 0);
+  let unchanged = list.reduce((n, p) => n + p.unchanged, 0);
   const limit = Math.max(breaker.floor, Math.floor(breaker.fraction * managedInScope));
   const breakerTripped = deletions.length > limit;
   if (breakerTripped) {
