@@ -26,6 +26,8 @@ const unitInput = z
   .object({
     clusters: z.array(z.string().min(1).max(100)).min(1).max(500),
     roles: z.array(roleSchema).nullish(),
+    /** this unit's share of the breaker's floor, so the whole fanned-out sweep keeps one budget */
+    breakerFloor: z.number().int().min(0).optional(),
     dryRun: z.boolean().optional(),
   })
   .strict();
@@ -43,10 +45,21 @@ export function rolesForUnits(roles: RoleInfo[], maxBytes = 150_000): RoleInfo[]
   return Buffer.byteLength(JSON.stringify(relevant)) <= maxBytes ? relevant : null;
 }
 
-/** Splits cluster names into units of at most `size` clusters. */
-export function unitsOf(clusters: string[], size: number): { clusters: string[] }[] {
-  const units: { clusters: string[] }[] = [];
-  for (let i = 0; i < clusters.length; i += size) units.push({ clusters: clusters.slice(i, i + size) });
+/**
+ * Splits cluster names into units of at most `size` clusters. Each unit gets an equal share of the
+ * breaker's floor: the fraction already scales with each unit's managed associations, so the
+ * fanned-out sweep deletes no more than one run over the whole fleet would.
+ */
+export function unitsOf(
+  clusters: string[],
+  size: number,
+  breakerFloor = 5,
+): { clusters: string[]; breakerFloor: number }[] {
+  const count = Math.max(1, Math.ceil(clusters.length / size));
+  const share = Math.ceil(breakerFloor / count);
+  const units: { clusters: string[]; breakerFloor: number }[] = [];
+  for (let i = 0; i < clusters.length; i += size)
+    units.push({ clusters: clusters.slice(i, i + size), breakerFloor: share });
   return units;
 }
 
@@ -71,7 +84,10 @@ export const handler = async (event: unknown) => {
       listClusterNames(rt.deps.clients.eks),
       readRoles(rt.deps.clients.iam),
     ]);
-    return { units: unitsOf(clusters.sort(), plan.data.clustersPerUnit ?? 10), roles: rolesForUnits(roles) };
+    return {
+      units: unitsOf(clusters.sort(), plan.data.clustersPerUnit ?? 10, rt.env.BREAKER_FLOOR),
+      roles: rolesForUnits(roles),
+    };
   }
   const unit = unitInput.safeParse(event);
   const dryRun = (event as { dryRun?: unknown } | null)?.dryRun === true || rt.env.DRY_RUN;
@@ -80,7 +96,11 @@ export const handler = async (event: unknown) => {
     dryRun,
     adoptUnmanaged: rt.env.ADOPT_UNMANAGED,
     installAgent: rt.env.INSTALL_AGENT,
-    breaker: { floor: rt.env.BREAKER_FLOOR, fraction: rt.env.BREAKER_FRACTION },
+    breaker: {
+      floor:
+        unit.success && unit.data.breakerFloor !== undefined ? unit.data.breakerFloor : rt.env.BREAKER_FLOOR,
+      fraction: rt.env.BREAKER_FRACTION,
+    },
     ...(unit.success && unit.data.roles ? { roles: unit.data.roles } : {}),
   });
   recordReconcileMetrics(rt.metrics, summary);

@@ -53,7 +53,11 @@ export class SweepFanOut extends Construct {
     const map = new sfn.Map(this, "SweepUnits", {
       itemsPath: "$.plan.units",
       maxConcurrency: 1,
-      itemSelector: { "clusters.$": "$$.Map.Item.Value.clusters", "roles.$": "$.plan.roles" },
+      itemSelector: {
+        "clusters.$": "$$.Map.Item.Value.clusters",
+        "breakerFloor.$": "$$.Map.Item.Value.breakerFloor",
+        "roles.$": "$.plan.roles",
+      },
       resultPath: sfn.JsonPath.DISCARD,
     });
     map.itemProcessor(unit);

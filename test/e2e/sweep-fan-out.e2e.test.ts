@@ -49,6 +49,7 @@ describe("the scheduled sweep fan-out (synthesized definition, built sweeper bun
           PlanSweep: async (input: any) => await sweeper({ ...input, clustersPerUnit: 2 }),
           SweepUnit: async (input: any) => {
             units.push(input.clusters);
+            expect(input.breakerFloor).toBe(3);
             return await sweeper(input);
           },
         },
