@@ -1,10 +1,11 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { z } from "zod";
+import type { RoleInfo } from "../core/model.js";
 import { DEFAULT_BREAKER } from "../core/plan.js";
 import { createClients } from "./clients.js";
 import { eventBridgePublisher } from "./events.js";
-import type { ReconcileDeps, ReconcileSummary } from "./reconcile.js";
+import { type ReconcileDeps, type ReconcileScope, type ReconcileSummary, reconcile } from "./reconcile.js";
 
 const flag = (fallback: boolean) =>
   z
@@ -63,6 +64,30 @@ export function createRuntime(source: NodeJS.ProcessEnv = process.env): Runtime 
       ...(env.ACCOUNT_ID ? { accountId: env.ACCOUNT_ID } : {}),
     },
   };
+}
+
+/**
+ * Reconciles `scope` with the deployment's settings (dry run, adoption, agent, breaker), records
+ * the run's metrics and returns its summary: what every handler does once its event is valid.
+ */
+export async function reconcileWithSettings(
+  rt: Runtime,
+  scope: ReconcileScope,
+  overrides: { dryRun?: boolean; breakerFloor?: number; accountId?: string; roles?: RoleInfo[] } = {},
+): Promise<ReconcileSummary> {
+  const summary = await reconcile(
+    overrides.accountId ? { ...rt.deps, accountId: overrides.accountId } : rt.deps,
+    {
+      scope,
+      dryRun: overrides.dryRun === true || rt.env.DRY_RUN,
+      adoptUnmanaged: rt.env.ADOPT_UNMANAGED,
+      installAgent: rt.env.INSTALL_AGENT,
+      breaker: { floor: overrides.breakerFloor ?? rt.env.BREAKER_FLOOR, fraction: rt.env.BREAKER_FRACTION },
+      ...(overrides.roles ? { roles: overrides.roles } : {}),
+    },
+  );
+  recordReconcileMetrics(rt.metrics, summary);
+  return summary;
 }
 
 /** Records what the dashboard shows for one reconcile run. */

@@ -1,8 +1,7 @@
 import { ExecutionAlreadyExists, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { z } from "zod";
 import { describeCluster } from "../aws/inventory.js";
-import { reconcile } from "../aws/reconcile.js";
-import { compactSummary, createRuntime, type Runtime, recordReconcileMetrics } from "../aws/runtime.js";
+import { compactSummary, createRuntime, type Runtime, reconcileWithSettings } from "../aws/runtime.js";
 import { parseEksEvent } from "../core/cloudtrail.js";
 import { errorMessage } from "../core/errors.js";
 
@@ -15,14 +14,7 @@ const waitLoopTask = z.discriminatedUnion("action", [
 let runtime: Runtime | undefined;
 
 async function onboard(rt: Runtime, clusterName: string) {
-  const summary = await reconcile(rt.deps, {
-    scope: { kind: "clusters", names: [clusterName] },
-    dryRun: rt.env.DRY_RUN,
-    adoptUnmanaged: rt.env.ADOPT_UNMANAGED,
-    installAgent: rt.env.INSTALL_AGENT,
-    breaker: { floor: rt.env.BREAKER_FLOOR, fraction: rt.env.BREAKER_FRACTION },
-  });
-  recordReconcileMetrics(rt.metrics, summary);
+  const summary = await reconcileWithSettings(rt, { kind: "clusters", names: [clusterName] });
   return { status: "reconciled" as const, clusterName, summary: compactSummary(summary) };
 }
 

@@ -1,8 +1,7 @@
 import { GetRoleCommand, NoSuchEntityException } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { decodeTrust } from "../aws/inventory.js";
-import { reconcile } from "../aws/reconcile.js";
-import { compactSummary, createRuntime, type Runtime, recordReconcileMetrics } from "../aws/runtime.js";
+import { compactSummary, createRuntime, type Runtime, reconcileWithSettings } from "../aws/runtime.js";
 import { CATALOG_ROLE_PATH } from "../core/catalog.js";
 import { parseIamEvent } from "../core/cloudtrail.js";
 import { errorMessage } from "../core/errors.js";
@@ -63,17 +62,7 @@ export const handler = async (event: unknown) => {
       rt.env.ACCOUNT_ID ?? (await rt.deps.clients.sts.send(new GetCallerIdentityCommand({}))).Account ?? "";
     const trustFindings =
       parsed.eventName === "DeleteRole" ? undefined : await lintRole(rt, roleName, accountId);
-    const summary = await reconcile(
-      { ...rt.deps, accountId },
-      {
-        scope: { kind: "role", roleName },
-        dryRun: rt.env.DRY_RUN,
-        adoptUnmanaged: rt.env.ADOPT_UNMANAGED,
-        installAgent: rt.env.INSTALL_AGENT,
-        breaker: { floor: rt.env.BREAKER_FLOOR, fraction: rt.env.BREAKER_FRACTION },
-      },
-    );
-    recordReconcileMetrics(rt.metrics, summary);
+    const summary = await reconcileWithSettings(rt, { kind: "role", roleName }, { accountId });
     return {
       status: "reconciled" as const,
       roleName,

@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { listClusterNames, readRoles } from "../aws/inventory.js";
-import { reconcile } from "../aws/reconcile.js";
-import { compactSummary, createRuntime, type Runtime, recordReconcileMetrics } from "../aws/runtime.js";
+import { compactSummary, createRuntime, type Runtime, reconcileWithSettings } from "../aws/runtime.js";
 import { CATALOG_ROLE_PATH } from "../core/catalog.js";
 import type { RoleInfo } from "../core/model.js";
 
@@ -90,19 +89,16 @@ export const handler = async (event: unknown) => {
     };
   }
   const unit = unitInput.safeParse(event);
-  const dryRun = (event as { dryRun?: unknown } | null)?.dryRun === true || rt.env.DRY_RUN;
-  const summary = await reconcile(rt.deps, {
-    scope: unit.success ? { kind: "clusters", names: unit.data.clusters } : { kind: "all" },
-    dryRun,
-    adoptUnmanaged: rt.env.ADOPT_UNMANAGED,
-    installAgent: rt.env.INSTALL_AGENT,
-    breaker: {
-      floor:
-        unit.success && unit.data.breakerFloor !== undefined ? unit.data.breakerFloor : rt.env.BREAKER_FLOOR,
-      fraction: rt.env.BREAKER_FRACTION,
+  const summary = await reconcileWithSettings(
+    rt,
+    unit.success ? { kind: "clusters", names: unit.data.clusters } : { kind: "all" },
+    {
+      dryRun: (event as { dryRun?: unknown } | null)?.dryRun === true,
+      ...(unit.success && unit.data.breakerFloor !== undefined
+        ? { breakerFloor: unit.data.breakerFloor }
+        : {}),
+      ...(unit.success && unit.data.roles ? { roles: unit.data.roles } : {}),
     },
-    ...(unit.success && unit.data.roles ? { roles: unit.data.roles } : {}),
-  });
-  recordReconcileMetrics(rt.metrics, summary);
+  );
   return { status: "reconciled" as const, summary: compactSummary(summary) };
 };
