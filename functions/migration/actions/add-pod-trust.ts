@@ -1,19 +1,10 @@
-import { GetRoleCommand, UpdateAssumeRolePolicyCommand } from "@aws-sdk/client-iam";
-import pLimit from "p-limit";
 import { ensureAgent } from "../../aws/apply.js";
-import { decodeTrust } from "../../aws/inventory.js";
-import { AutopilotError } from "../../core/errors.js";
 import type { MigrationRequest } from "../../core/migration/input.js";
 import { addPodIdentityTrust } from "../../core/trust/edit.js";
 import type { MigrationDeps } from "../deps.js";
 import { KEYS, type MigrationPlan } from "../plan.js";
+import { editTrustPolicies } from "./edit-trust.js";
 import { loadPlan } from "./load-plan.js";
-
-/** Reads a role's current trust policy (decoded). */
-export async function currentTrust(deps: MigrationDeps, roleName: string): Promise<string> {
-  const { Role } = await deps.clients.iam.send(new GetRoleCommand({ RoleName: roleName }));
-  return decodeTrust(Role?.AssumeRolePolicyDocument ?? "");
-}
 
 /**
  * Stage 5: one writer per role (all its service accounts in one edit), the original document
@@ -29,33 +20,21 @@ export async function addPodTrust(
     agentInstalled = await ensureAgent(deps.clients.eks, plan.clusterName);
     await deps.store.put(payload.migrationId, KEYS.agent, { installed: agentInstalled });
   }
-  const limit = pLimit(payload.request.maxConcurrency);
-  const results = await Promise.all(
-    plan.roleEdits.map((edit) =>
-      limit(async () => {
-        const trust = await currentTrust(deps, edit.roleName);
-        // the first snapshot wins: a retried step never overwrites the original
-        await deps.store.put(
-          payload.migrationId,
-          KEYS.role(edit.roleName),
-          { original: trust },
-          { onlyIfAbsent: true },
-        );
-        const added = addPodIdentityTrust(trust, { sourceAccount: plan.accountId });
-        if (!added.ok)
-          throw new AutopilotError(`cannot edit the trust policy of ${edit.roleName}: ${added.reason}`);
-        if (!added.changed) return false;
-        await deps.clients.iam.send(
-          new UpdateAssumeRolePolicyCommand({
-            RoleName: edit.roleName,
-            PolicyDocument: JSON.stringify(added.document),
-          }),
-        );
-        deps.logger.info("pod identity trust added", { roleName: edit.roleName, sizeAfter: added.sizeAfter });
-        return true;
-      }),
-    ),
+  const edited = await editTrustPolicies(
+    deps,
+    payload.migrationId,
+    plan.roleEdits,
+    payload.request.maxConcurrency,
+    "edit the trust policy of",
+    (trust) => addPodIdentityTrust(trust, { sourceAccount: plan.accountId }),
   );
+  for (const { roleEdit, result } of edited.filter((e) => e.result.changed)) {
+    deps.logger.info("pod identity trust added", {
+      roleName: roleEdit.roleName,
+      sizeAfter: result.sizeAfter,
+    });
+  }
+  const results = edited.map((e) => e.result.changed);
   return {
     rolesEdited: results.filter(Boolean).length,
     rolesUnchanged: results.filter((r) => !r).length,

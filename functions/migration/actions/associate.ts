@@ -15,6 +15,11 @@ import type { MigrationDeps } from "../deps.js";
 import { KEYS, migrationTags } from "../plan.js";
 import { loadPlan } from "./load-plan.js";
 
+/** Back-off for a role EKS cannot see yet (IAM eventual consistency), as the reconciler uses it. */
+function roleVisibilityRetry(deps: MigrationDeps) {
+  return { concurrency: 1, roleVisibilityAttempts: 6, backoffBaseMs: deps.backoffBaseMs, sleep: deps.sleep };
+}
+
 /** The role of the association a (namespace, service account) has, if any. */
 export async function associationOf(
   deps: MigrationDeps,
@@ -42,14 +47,8 @@ async function associateServiceAccount(
   clusterName: string,
   item: ReadyItem,
 ): Promise<"created" | "converged"> {
-  const retry = {
-    concurrency: 1,
-    roleVisibilityAttempts: 6,
-    backoffBaseMs: deps.backoffBaseMs,
-    sleep: deps.sleep,
-  };
   try {
-    const out = await withRoleVisibilityRetry(retry, () =>
+    const out = await withRoleVisibilityRetry(roleVisibilityRetry(deps), () =>
       deps.clients.eks.send(
         new CreatePodIdentityAssociationCommand({
           clusterName,
@@ -100,13 +99,7 @@ async function associateAddon(
   );
   const merged = [...current.filter((c) => !items.some((i) => i.serviceAccount === c.serviceAccount))];
   for (const item of items) merged.push({ serviceAccount: item.serviceAccount, roleArn: item.roleArn });
-  const retry = {
-    concurrency: 1,
-    roleVisibilityAttempts: 6,
-    backoffBaseMs: deps.backoffBaseMs,
-    sleep: deps.sleep,
-  };
-  await withRoleVisibilityRetry(retry, () =>
+  await withRoleVisibilityRetry(roleVisibilityRetry(deps), () =>
     deps.clients.eks.send(
       new UpdateAddonCommand({
         clusterName,

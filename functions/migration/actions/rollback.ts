@@ -10,7 +10,7 @@ import { errorMessage } from "../../core/errors.js";
 import { policiesEqual } from "../../core/trust/edit.js";
 import type { MigrationDeps } from "../deps.js";
 import { KEYS, type MigrationPlan } from "../plan.js";
-import { currentTrust } from "./add-pod-trust.js";
+import { currentTrust } from "./edit-trust.js";
 
 /** What a rollback undid, and the proof. */
 export interface RollbackReport {
