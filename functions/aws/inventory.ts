@@ -4,34 +4,35 @@ import {
   DescribeFargateProfileCommand,
   DescribePodIdentityAssociationCommand,
   type EKSClient,
-  ListAddonsCommand,
-  ListClustersCommand,
-  ListFargateProfilesCommand,
-  ListPodIdentityAssociationsCommand,
   type PodIdentityAssociation,
+  paginateListAddons,
+  paginateListClusters,
+  paginateListFargateProfiles,
+  paginateListPodIdentityAssociations,
   ResourceNotFoundException,
 } from "@aws-sdk/client-eks";
 import {
   type IAMClient,
-  ListRolesCommand,
-  ListRoleTagsCommand,
   NoSuchEntityException,
+  paginateListRoles,
+  paginateListRoleTags,
 } from "@aws-sdk/client-iam";
 import pLimit from "p-limit";
 import type { AssociationInfo, ClusterInfo, RoleInfo } from "../core/model.js";
+import { decodePolicyText } from "../core/trust/parse.js";
 
 export type { AssociationInfo, ClusterInfo, RoleInfo } from "../core/model.js";
 
+/** Every item of every page a paginator yields. */
+async function collect<P, T>(pages: AsyncIterable<P>, items: (page: P) => T[] | undefined): Promise<T[]> {
+  const all: T[] = [];
+  for await (const page of pages) all.push(...(items(page) ?? []));
+  return all;
+}
+
 /** Lists every cluster name (all pages). */
 export async function listClusterNames(eks: EKSClient): Promise<string[]> {
-  const names: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await eks.send(new ListClustersCommand({ maxResults: 100, nextToken }));
-    names.push(...(page.clusters ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return names;
+  return await collect(paginateListClusters({ client: eks, pageSize: 100 }, {}), (p) => p.clusters);
 }
 
 /** Describes one cluster; undefined when it no longer exists. */
@@ -65,29 +66,11 @@ export async function readClusters(eks: EKSClient, concurrency = 8): Promise<Clu
 /** Reads every role (all pages) with its tags, each role's tags read once. */
 export async function readRoles(iam: IAMClient, concurrency = 8): Promise<RoleInfo[]> {
   const limit = pLimit(concurrency);
-  const listed: { name: string; arn: string; path: string; trust: string }[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await iam.send(new ListRolesCommand({ MaxItems: 1000, Marker: marker }));
-    for (const r of page.Roles ?? []) {
-      if (r.RoleName && r.Arn) {
-        listed.push({
-          name: r.RoleName,
-          arn: r.Arn,
-          path: r.Path ?? "/",
-          trust: r.AssumeRolePolicyDocument ?? "",
-        });
-      }
-    }
-    marker = page.IsTruncated ? page.Marker : undefined;
-  } while (marker);
   const roles = await Promise.all(
-    listed.map((r) =>
+    (await listRolesWithTrust(iam)).map((r) =>
       limit(async (): Promise<RoleInfo | undefined> => {
         const tags = await readRoleTags(iam, r.name);
-        return tags
-          ? { name: r.name, arn: r.arn, path: r.path, tags, trustPolicy: decodeTrust(r.trust) }
-          : undefined;
+        return tags ? { ...r, tags } : undefined;
       }),
     ),
   );
@@ -99,30 +82,17 @@ export async function readRoleTags(
   iam: IAMClient,
   roleName: string,
 ): Promise<Record<string, string> | undefined> {
-  const tags: Record<string, string> = {};
-  let marker: string | undefined;
   try {
-    do {
-      const page = await iam.send(new ListRoleTagsCommand({ RoleName: roleName, Marker: marker }));
-      for (const t of page.Tags ?? []) if (t.Key) tags[t.Key] = t.Value ?? "";
-      marker = page.IsTruncated ? page.Marker : undefined;
-    } while (marker);
+    const tags = await collect(paginateListRoleTags({ client: iam }, { RoleName: roleName }), (p) => p.Tags);
+    return Object.fromEntries(tags.flatMap((t) => (t.Key ? [[t.Key, t.Value ?? ""]] : [])));
   } catch (error) {
     if (error instanceof NoSuchEntityException) return undefined;
     throw error;
   }
-  return tags;
 }
 
-/** IAM returns trust policies URL-encoded; raw JSON passes through unchanged. */
-export function decodeTrust(text: string): string {
-  if (text.trimStart().startsWith("{")) return text;
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
+/** IAM returns trust policies URL-encoded; raw JSON passes through unchanged (the trust engine's reader). */
+export const decodeTrust = decodePolicyText;
 
 /** An association as the API describes it, in the reconciler's shape; undefined when incomplete. */
 export function toAssociationInfo(
@@ -151,15 +121,11 @@ export async function readAssociations(
   clusterName: string,
   limit: ReturnType<typeof pLimit> = pLimit(8),
 ): Promise<AssociationInfo[]> {
-  const ids: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await eks.send(
-      new ListPodIdentityAssociationsCommand({ clusterName, maxResults: 100, nextToken }),
-    );
-    for (const a of page.associations ?? []) if (a.associationId) ids.push(a.associationId);
-    nextToken = page.nextToken;
-  } while (nextToken);
+  const summaries = await collect(
+    paginateListPodIdentityAssociations({ client: eks, pageSize: 100 }, { clusterName }),
+    (p) => p.associations,
+  );
+  const ids = summaries.flatMap((a) => (a.associationId ? [a.associationId] : []));
   const described = await Promise.all(
     ids.map((associationId) =>
       limit(async (): Promise<AssociationInfo | undefined> => {
@@ -181,36 +147,24 @@ export async function readAssociations(
 
 /** Names of a cluster's add-ons (all pages). */
 export async function listAddonNames(eks: EKSClient, clusterName: string): Promise<string[]> {
-  const names: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await eks.send(new ListAddonsCommand({ clusterName, maxResults: 100, nextToken }));
-    names.push(...(page.addons ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return names;
+  return await collect(paginateListAddons({ client: eks, pageSize: 100 }, { clusterName }), (p) => p.addons);
 }
 
 /** Every role with its decoded trust policy (all pages), without reading tags. */
-export async function listRolesWithTrust(
-  iam: IAMClient,
-): Promise<Pick<RoleInfo, "name" | "arn" | "path" | "trustPolicy">[]> {
-  const roles: Pick<RoleInfo, "name" | "arn" | "path" | "trustPolicy">[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await iam.send(new ListRolesCommand({ MaxItems: 1000, Marker: marker }));
-    for (const r of page.Roles ?? []) {
-      if (r.RoleName && r.Arn)
-        roles.push({
-          name: r.RoleName,
-          arn: r.Arn,
-          path: r.Path ?? "/",
-          trustPolicy: decodeTrust(r.AssumeRolePolicyDocument ?? ""),
-        });
-    }
-    marker = page.IsTruncated ? page.Marker : undefined;
-  } while (marker);
-  return roles;
+export async function listRolesWithTrust(iam: IAMClient): Promise<Omit<RoleInfo, "tags">[]> {
+  const roles = await collect(paginateListRoles({ client: iam, pageSize: 1000 }, {}), (p) => p.Roles);
+  return roles.flatMap((r) =>
+    r.RoleName && r.Arn
+      ? [
+          {
+            name: r.RoleName,
+            arn: r.Arn,
+            path: r.Path ?? "/",
+            trustPolicy: decodeTrust(r.AssumeRolePolicyDocument ?? ""),
+          },
+        ]
+      : [],
+  );
 }
 
 /** An add-on with what the migration needs of it. */
@@ -243,13 +197,10 @@ export async function readFargateProfiles(
   eks: EKSClient,
   clusterName: string,
 ): Promise<{ name: string; selectors: { namespace: string; labels?: Record<string, string> }[] }[]> {
-  const names: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await eks.send(new ListFargateProfilesCommand({ clusterName, nextToken }));
-    names.push(...(page.fargateProfileNames ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
+  const names = await collect(
+    paginateListFargateProfiles({ client: eks }, { clusterName }),
+    (p) => p.fargateProfileNames,
+  );
   const profiles = [];
   for (const name of names) {
     const { fargateProfile } = await eks.send(

@@ -1,11 +1,10 @@
 import {
   DeletePodIdentityAssociationCommand,
-  DescribePodIdentityAssociationCommand,
-  ListPodIdentityAssociationsCommand,
   ResourceNotFoundException,
   UpdateAddonCommand,
 } from "@aws-sdk/client-eks";
 import { UpdateAssumeRolePolicyCommand } from "@aws-sdk/client-iam";
+import { readAssociations } from "../../aws/inventory.js";
 import { errorMessage } from "../../core/errors.js";
 import { policiesEqual } from "../../core/trust/edit.js";
 import type { MigrationDeps } from "../deps.js";
@@ -41,22 +40,10 @@ async function taggedAssociations(
   clusterName: string,
   migrationId: string,
 ): Promise<string[]> {
-  const ids: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await deps.clients.eks.send(
-      new ListPodIdentityAssociationsCommand({ clusterName, maxResults: 100, nextToken }),
-    );
-    for (const summary of page.associations ?? []) {
-      if (!summary.associationId || summary.ownerArn) continue;
-      const { association } = await deps.clients.eks.send(
-        new DescribePodIdentityAssociationCommand({ clusterName, associationId: summary.associationId }),
-      );
-      if (association?.tags?.["pod-identity/migration"] === migrationId) ids.push(summary.associationId);
-    }
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return ids;
+  const associations = await readAssociations(deps.clients.eks, clusterName);
+  return associations
+    .filter((a) => !a.ownerArn && a.tags["pod-identity/migration"] === migrationId)
+    .map((a) => a.associationId);
 }
 
 /**
