@@ -2,12 +2,8 @@ import {
   CreateAddonCommand,
   CreateClusterCommand,
   CreatePodIdentityAssociationCommand,
-  EKSClient,
 } from "@aws-sdk/client-eks";
-import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
-import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
-import { SFNClient } from "@aws-sdk/client-sfn";
-import { STSClient } from "@aws-sdk/client-sts";
+import { CreateRoleCommand } from "@aws-sdk/client-iam";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AwsClients } from "../../functions/aws/clients.js";
@@ -20,6 +16,7 @@ import { isManaged } from "../../functions/core/plan.js";
 import { type LocalAccount, startLocalAccount } from "../../local/index.js";
 import type { ClusterRef } from "../../local/pod-identity.js";
 import { podIdentityTrust } from "../../local/sample-fleet.js";
+import { awsClientsFor } from "../support/local-account.js";
 
 /**
  * Random fleets under random fault schedules (throttling, 5xx, latency, IAM eventual consistency)
@@ -40,19 +37,7 @@ afterAll(async () => {
 });
 
 function clientsFor(accountId: string, maxAttempts: number): AwsClients {
-  const common = {
-    endpoint: account.endpoint,
-    region: "us-east-1",
-    maxAttempts,
-    credentials: { accessKeyId: accountId, secretAccessKey: "x" },
-  };
-  return {
-    eks: new EKSClient(common),
-    iam: new IAMClient(common),
-    sts: new STSClient(common),
-    events: new EventBridgeClient(common),
-    sfn: new SFNClient(common),
-  };
+  return awsClientsFor(account.endpoint, maxAttempts, accountId);
 }
 
 const SLOTS = ["web/api", "web/worker", "jobs/etl", "kube-system/ebs-csi-controller-sa", "data/reader"];

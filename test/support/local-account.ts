@@ -45,12 +45,13 @@ export function useLocalAccount(): { readonly account: LocalAccount } {
 }
 
 /** The product's client bundle pointed at a local account. */
-export function awsClientsFor(endpoint: string, maxAttempts = 8): AwsClients {
+export function awsClientsFor(endpoint: string, maxAttempts = 8, accessKeyId = "testing"): AwsClients {
   const common = {
     endpoint,
     region: REGION,
     maxAttempts,
-    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+    // the local account takes a 12-digit access key id as the account of the call
+    credentials: { accessKeyId, secretAccessKey: "testing" },
   };
   return {
     eks: new EKSClient(common),

@@ -1,3 +1,4 @@
+import type { MigrationItem } from "../../core/migration/discover.js";
 import type { MigrationRequest } from "../../core/migration/input.js";
 import type { MigrationDeps } from "../deps.js";
 import { KEYS, type MigrationPlan } from "../plan.js";
@@ -42,24 +43,17 @@ export async function report(
     if (outcome === "rolled-back") return "rolled-back";
     return "not-attempted";
   };
+  const entry = (i: MigrationItem, outcome: ServiceAccountReport["outcome"]): ServiceAccountReport => ({
+    namespace: i.namespace,
+    serviceAccount: i.serviceAccount,
+    role: i.roleName,
+    kind: i.kind,
+    ...(i.addonName ? { addon: i.addonName } : {}),
+    outcome,
+  });
   const serviceAccounts: ServiceAccountReport[] = [
-    ...(plan?.ready ?? []).map((i) => ({
-      namespace: i.namespace,
-      serviceAccount: i.serviceAccount,
-      role: i.roleName,
-      kind: i.kind,
-      ...(i.addonName ? { addon: i.addonName } : {}),
-      outcome: readyOutcome(i.associated),
-    })),
-    ...(plan?.refused ?? []).map((i) => ({
-      namespace: i.namespace,
-      serviceAccount: i.serviceAccount,
-      role: i.roleName,
-      kind: i.kind,
-      ...(i.addonName ? { addon: i.addonName } : {}),
-      outcome: "refused" as const,
-      reasons: i.reasons,
-    })),
+    ...(plan?.ready ?? []).map((i) => entry(i, readyOutcome(i.associated))),
+    ...(plan?.refused ?? []).map((i) => ({ ...entry(i, "refused"), reasons: i.reasons })),
   ].sort((a, b) => `${a.namespace}/${a.serviceAccount}`.localeCompare(`${b.namespace}/${b.serviceAccount}`));
   const irsaRemoved = await deps.store.list<{ subjects: string[] }>(payload.migrationId, "irsa#");
   const nextSteps: string[] = [];
