@@ -69,6 +69,15 @@ async function migrate(
   });
 }
 
+/** The run of a cluster waiting at its approval gate, once it gets there. */
+async function waitingForApproval(cluster: string): Promise<{ migrationId: string }> {
+  for (;;) {
+    const pending = await deps.store.get<{ migrationId: string }>(`pending#${cluster}`, "approval");
+    if (pending) return pending;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 function outcomes(
   report: { serviceAccounts: { namespace: string; serviceAccount: string; outcome: string }[] } | undefined,
 ) {
@@ -253,11 +262,7 @@ describe("the migration state machine (synthesized definition, built bundle, loc
 
     await deps.store.ensureTable();
     const running = migrate({ clusterName: "prod", approval: "task-token" });
-    let pending: { migrationId: string } | undefined;
-    while (!pending) {
-      pending = await deps.store.get<{ migrationId: string }>("pending#prod", "approval");
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const pending = await waitingForApproval("prod");
     await deps.store.put(pending.migrationId, `${KEYS.approval}#decision`, {
       decision: "rejected",
       reason: "change freeze",
@@ -278,11 +283,7 @@ describe("the migration state machine (synthesized definition, built bundle, loc
 
     await deps.store.ensureTable();
     const running = migrate({ clusterName: "prod", approval: "task-token" });
-    let pending: { migrationId: string } | undefined;
-    while (!pending) {
-      pending = await deps.store.get<{ migrationId: string }>("pending#prod", "approval");
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const pending = await waitingForApproval("prod");
     await deps.store.put(pending.migrationId, `${KEYS.approval}#decision`, { decision: "approved" });
     const result = await running;
 
