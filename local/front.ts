@@ -50,6 +50,8 @@ export class LocalFront {
   private server?: Server;
   /** every update and delete of an association made through the API, with what it was before */
   readonly journal: JournalEntry[] = [];
+  /** runs after every reset (the work queue and tables are re-created: local/work-resources.ts) */
+  afterReset?: () => Promise<void>;
 
   constructor(private readonly motoUrl: string) {
     this.associations = new PodIdentityStore({
@@ -109,6 +111,7 @@ export class LocalFront {
     this.clusterCache.clear();
     this.roleCache.clear();
     this.journal.length = 0;
+    await this.afterReset?.();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,8 +1,10 @@
 import { Command, CommanderError } from "commander";
+import { registerDeletions } from "./commands/deletions.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerLocalAws } from "./commands/local-aws.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerReconcile } from "./commands/reconcile.js";
+import { registerReplay } from "./commands/replay.js";
 import { registerTrustLint } from "./commands/trust-lint.js";
 
 /** Exit codes shared by every podid command (see DESIGN.md, command contract). */
@@ -23,6 +25,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerTrustLint(program, setExit);
   registerReconcile(program, setExit);
   registerMigrate(program, setExit);
+  registerReplay(program, setExit);
+  registerDeletions(program, setExit);
   registerLocalAws(program, setExit);
   registerDemo(program, setExit);
   return program;

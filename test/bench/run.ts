@@ -21,7 +21,6 @@ import { memoryPublisher } from "../../functions/aws/events.js";
 import { listClusterNames, readRoles } from "../../functions/aws/inventory.js";
 import { type ReconcileSummary, reconcile, silentLogger } from "../../functions/aws/reconcile.js";
 import { renderTable } from "../../functions/cli/tables.js";
-import { rolesForUnits, unitsOf } from "../../functions/sweeper/index.js";
 import { awsClientsFor } from "../support/local-account.js";
 import { ACCOUNT, clusterNames, injectDrift, seedFleet, startAccountProcess } from "./fleet.js";
 
@@ -121,16 +120,17 @@ async function sweepInUnits(clustersPerUnit: number): Promise<{
   summary: Pick<ReconcileSummary, "created" | "updated" | "deleted" | "unchanged" | "failed">;
 }> {
   const [names, roles] = await Promise.all([listClusterNames(clients.eks), readRoles(clients.iam, 16)]);
-  const shared = rolesForUnits(roles) ?? undefined;
+  const shared = roles.filter((r) => Object.keys(r.tags).some((k) => k.startsWith("pod-identity/")));
   const units: number[] = [];
   const summary = { created: 0, updated: 0, deleted: 0, unchanged: 0, failed: 0 };
-  for (const unit of unitsOf(names.sort(), clustersPerUnit)) {
+  const sorted = names.sort();
+  for (let i = 0; i < sorted.length; i += clustersPerUnit) {
     const t = performance.now();
     const s = await reconcile(deps(), {
-      scope: { kind: "clusters", names: unit.clusters },
+      scope: { kind: "clusters", names: sorted.slice(i, i + clustersPerUnit) },
       dryRun: false,
       installAgent: false,
-      ...(shared ? { roles: shared } : {}),
+      roles: shared,
     });
     units.push((performance.now() - t) / 1000);
     for (const k of Object.keys(summary) as (keyof typeof summary)[]) summary[k] += s[k];

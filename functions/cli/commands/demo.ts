@@ -8,15 +8,12 @@ import { startLocalAccount } from "../../../local/index.js";
 import { podIdentityTrust, seedSampleFleet } from "../../../local/sample-fleet.js";
 import { type AwsClients, createClients } from "../../aws/clients.js";
 import { readAssociations, readClusters, readRoles } from "../../aws/inventory.js";
-import type { ReconcileSummary } from "../../aws/reconcile.js";
-import { handler as clusterEvent } from "../../cluster-event/index.js";
 import { TAG } from "../../core/tags.js";
-import { handler as iamEvent } from "../../iam-event/index.js";
 import { createMigrationDeps } from "../../migration/deps.js";
-import { handler as sweeper } from "../../sweeper/index.js";
 import { loadMigrationDefinition, runMigrationLocally } from "../migration-runner.js";
 import { renderTable } from "../tables.js";
 import { formatReport } from "./migrate.js";
+import { type FlowReport, runFlow } from "./replay.js";
 
 const POD_IDENTITY_TAG = /^pod-identity\//;
 const out = (s = "") => process.stdout.write(`${s}\n`);
@@ -64,29 +61,15 @@ async function printAssociations(clients: AwsClients, clusterNames?: string[]): 
   out(renderTable(["cluster", "namespace/serviceaccount", "role", "source"], rows));
 }
 
-function printSummary(summary: ReconcileSummary): void {
-  if (summary.changes.length > 0) {
-    out(
-      renderTable(
-        ["change", "cluster", "namespace/serviceaccount", "why", "status"],
-        summary.changes.map((c) => [
-          c.kind,
-          c.clusterName,
-          `${c.namespace}/${c.serviceAccount}`,
-          c.detail,
-          c.status,
-        ]),
-      ),
-    );
-  }
-  const findings = summary.findings.filter((f) => f.severity !== "info");
-  if (findings.length > 0)
-    out(
-      renderTable(
-        ["severity", "code", "finding"],
-        findings.map((f) => [f.severity, f.code, f.message]),
-      ),
-    );
+/** What a trigger did once the work queue was drained: the changed slots. */
+function printFlow(report: FlowReport): void {
+  const rows = (["created", "updated", "deleted"] as const).flatMap((kind) =>
+    report.changes[kind].map((slot) => [kind, slot]),
+  );
+  out(
+    `${report.drain.messages} work item(s) for ${report.drain.clusters.join(", ") || "no cluster"}; ${rows.length} change(s)${report.handled ? "" : " (NOT all handled)"}`,
+  );
+  if (rows.length > 0) out(renderTable(["change", "cluster/namespace/serviceaccount"], rows));
 }
 
 async function story(clients: AwsClients, accountId: string): Promise<void> {
@@ -115,8 +98,7 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
   );
 
   step(1, "The scheduled sweep onboards the fleet (legacy-batch is opted out)");
-  const first = (await sweeper(scheduledEvent)) as { summary: ReconcileSummary };
-  printSummary(first.summary);
+  printFlow(await runFlow([{ file: "schedule", event: scheduledEvent }]));
   await printAssociations(clients);
 
   step(2, "A cluster is created: CreateCluster → cluster-event → its associations");
@@ -129,12 +111,9 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
       tags: { team: "payments", env: "canary" },
     }),
   );
-  const created = (await clusterEvent(
-    cloudTrail(createClusterEvent, { name: "payments-canary", version: "1.32" }),
-  )) as {
-    summary: ReconcileSummary;
-  };
-  printSummary(created.summary);
+  printFlow(
+    await runFlow([{ event: cloudTrail(createClusterEvent, { name: "payments-canary", version: "1.32" }) }]),
+  );
   await printAssociations(clients, ["payments-canary"]);
 
   step(3, "A role is re-tagged: orders-api now binds orders-reporter and only prod clusters → iam-event");
@@ -145,10 +124,7 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
       Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
     }),
   );
-  const retagged = (await iamEvent(cloudTrail(tagRoleEvent, { roleName: "orders-api", tags: [] }))) as {
-    summary: ReconcileSummary;
-  };
-  printSummary(retagged.summary);
+  printFlow(await runFlow([{ event: cloudTrail(tagRoleEvent, { roleName: "orders-api", tags: [] }) }]));
   await printAssociations(clients);
 
   step(4, "Someone repoints an association by hand; the sweeper repairs the drift");
@@ -167,8 +143,7 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
     );
     out(`payments-prod ${victim.namespace}/${victim.serviceAccount} now points at role hand-made.`);
   }
-  const repaired = (await sweeper(scheduledEvent)) as { summary: ReconcileSummary };
-  printSummary(repaired.summary);
+  printFlow(await runFlow([{ file: "schedule", event: scheduledEvent }]));
 
   step(5, "A bad template is reported, not applied");
   await clients.iam.send(
@@ -181,10 +156,7 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
       ],
     }),
   );
-  const bad = (await iamEvent(cloudTrail(tagRoleEvent, { roleName: "reports-writer", tags: [] }))) as {
-    summary: ReconcileSummary;
-  };
-  printSummary(bad.summary);
+  printFlow(await runFlow([{ event: cloudTrail(tagRoleEvent, { roleName: "reports-writer", tags: [] }) }]));
 
   step(
     6,
