@@ -9,6 +9,7 @@ import {
 } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AddonStore } from "./addons.js";
+import { CredentialPath } from "./credential-path.js";
 import { FaultInjector, faultConfigSchema } from "./faults.js";
 import { awsJsonError, EksApiError, eksError, jsonResponse, type LocalResponse, queryError } from "./http.js";
 import { describeCluster, getRole, type MotoRole } from "./moto-client.js";
@@ -50,6 +51,8 @@ export class LocalFront {
   private server?: Server;
   /** every update and delete of an association made through the API, with what it was before */
   readonly journal: JournalEntry[] = [];
+  /** STS web identity, EKS Auth, CloudTrail LookupEvents and their clock */
+  readonly credentials: CredentialPath;
 
   constructor(private readonly motoUrl: string) {
     this.associations = new PodIdentityStore({
@@ -66,6 +69,16 @@ export class LocalFront {
       },
     });
     this.addons = new AddonStore(this.associations);
+    this.credentials = new CredentialPath(motoUrl, this.associations, async (accountId, region, name) => {
+      const found = (await describeCluster(motoUrl, accountId, name)) as Record<string, unknown> | undefined;
+      if (!found || typeof found.arn !== "string") return undefined;
+      uniqueIssuer(found);
+      const issuer = (found.identity as { oidc?: { issuer?: string } } | undefined)?.oidc?.issuer ?? "";
+      return {
+        ref: { key: `${accountId}/${region}/${name}`, name, arn: found.arn, accountId, region },
+        issuer,
+      };
+    });
   }
 
   private invisible(roleName: string): boolean {
@@ -109,6 +122,7 @@ export class LocalFront {
     this.clusterCache.clear();
     this.roleCache.clear();
     this.journal.length = 0;
+    this.credentials.reset();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -124,6 +138,11 @@ export class LocalFront {
     const decision = this.faults.decide(id.operation, id.family);
     if (decision.kind !== "pass") {
       send(res, faultResponse(id, decision.kind));
+      return;
+    }
+    const credential = await this.credentials.serve(req.method ?? "GET", url, body, id, req.headers);
+    if (credential) {
+      send(res, credential);
       return;
     }
     if (id.service === "eks") {
@@ -268,6 +287,8 @@ export class LocalFront {
   private async control(method: string, url: URL, body: Buffer): Promise<LocalResponse> {
     const path = url.pathname;
     if (path === "/_local/health") return jsonResponse(200, { ok: true, motoUrl: this.motoUrl });
+    const credentialControl = this.credentials.control(method, path, safeJson(body));
+    if (credentialControl) return credentialControl;
     if (path === "/_local/reset" && method === "POST") {
       await this.reset();
       return jsonResponse(200, { ok: true });
