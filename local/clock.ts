@@ -40,10 +40,10 @@ export class LocalClock {
     }
   }
 
-  /** What `GET /_local/clock` answers. */
-  state(): { now: string; epochSeconds: number; frozen: boolean } {
+  /** What `GET /_local/clock` answers: `now` in epoch milliseconds, also as ISO-8601 text. */
+  state(): { now: number; iso: string; frozen: boolean } {
     const ms = this.nowMs();
-    return { now: new Date(ms).toISOString(), epochSeconds: ms / 1000, frozen: this.frozenAt !== undefined };
+    return { now: ms, iso: new Date(ms).toISOString(), frozen: this.frozenAt !== undefined };
   }
 
   reset(): void {
