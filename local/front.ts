@@ -67,6 +67,7 @@ export class LocalFront {
     this.associations = new PodIdentityStore({
       invisibleRoles: (accountId, roleName) => this.iam.invisible(accountId, roleName),
       getRole: (accountId, roleName) => this.iam.roleForEks(accountId, roleName),
+      rejectNoOpUpdates: () => this.faults.settings.rejectNoOpUpdates ?? false,
     });
     this.addons = new AddonStore(this.associations, {
       now,
