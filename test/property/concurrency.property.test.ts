@@ -92,7 +92,8 @@ describe("concurrent triggers, workers and a person on the work-queue model", ()
           // Prepare: templates, one quiet sweep
           let gate: Gate = openGate;
           const w = world((label, call) => gate(label, call));
-          initial.forEach(([bind, sel], i) => w.iam.roles.set(`t${i}`, templateRole(`t${i}`, bind, sel)));
+          for (const [i, [bind, sel]] of initial.entries())
+            w.iam.roles.set(`t${i}`, templateRole(`t${i}`, bind, sel));
           await enqueueSweep(w.deps, ACCOUNT);
           await drainMemory(w, 2);
           const managedAtStart = [...w.eks.associations.values()].filter(isManaged).length;
