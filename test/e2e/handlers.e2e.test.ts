@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { TagResourceCommand } from "@aws-sdk/client-eks";
+import { DeleteClusterCommand, TagResourceCommand } from "@aws-sdk/client-eks";
 import { DeleteRoleCommand, TagRoleCommand, UntagRoleCommand } from "@aws-sdk/client-iam";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { readAssociations } from "../../functions/aws/inventory.js";
@@ -133,7 +133,8 @@ describe("the built bundles with the events/ samples (triggers enqueue, the work
   });
 
   it("cluster-event: DeleteCluster writes nothing to EKS (EKS removes the associations)", async () => {
-    await seeded();
+    const clients = await seeded();
+    await clients.eks.send(new DeleteClusterCommand({ name: "payments-staging" }));
     await ctx.account.resetCalls();
     const out = await handlers["cluster-event"]!(sample("eks-delete-cluster.json"));
     await drain();

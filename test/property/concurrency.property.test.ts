@@ -41,7 +41,7 @@ const trigger = fc.oneof(
   fc.record({ kind: fc.constant("sweep" as const) }),
   fc.record({
     kind: fc.constant("human" as const),
-    op: fc.constantFrom("repoint", "delete", "create-unmanaged"),
+    op: fc.constantFrom("repoint", "delete", "create-unmanaged", "take-over"),
     c: fc.constantFrom(...CLUSTERS),
     slot: fc.constantFrom(...SLOTS),
   }),
@@ -121,6 +121,9 @@ describe("concurrent triggers, workers and a person on the work-queue model", ()
                 if (t.op === "delete" && there && !there.ownerArn) w.eks.human("delete", there);
                 if (t.op === "repoint" && there && !there.ownerArn)
                   w.eks.human("update", { ...there, roleArn: `arn:aws:iam::${ACCOUNT}:role/hand-made` });
+                // a person takes an association over: from now on it is not the automation's
+                if (t.op === "take-over" && there && !there.ownerArn)
+                  w.eks.human("update", { ...there, tags: { owner: "team-x" } });
                 if (t.op === "create-unmanaged" && !there)
                   w.eks.human("create", {
                     clusterName: t.c,
