@@ -39,6 +39,8 @@ const EKS_ROUTES: [string, RegExp, string][] = [
   ["POST", /^\/clusters\/[^/]+\/addons\/[^/]+\/update$/, "UpdateAddon"],
   ["DELETE", /^\/clusters\/[^/]+\/addons\/[^/]+$/, "DeleteAddon"],
   ["GET", /^\/addons\/supported-versions$/, "DescribeAddonVersions"],
+  ["GET", /^\/addons\/configuration-schemas$/, "DescribeAddonConfiguration"],
+  ["GET", /^\/clusters\/[^/]+\/updates\/[^/]+$/, "DescribeUpdate"],
   ["GET", /^\/tags\/.+$/, "ListTagsForResource"],
   ["POST", /^\/tags\/.+$/, "TagResource"],
   ["DELETE", /^\/tags\/.+$/, "UntagResource"],
@@ -72,6 +74,12 @@ export function identify(
       family: "other",
       protocol: "json",
     };
+  }
+  if (service === "eks-auth") {
+    const operation = /\/assume-role-for-pod-identity$/.test(url.pathname)
+      ? "AssumeRoleForPodIdentity"
+      : `${method} ${url.pathname}`;
+    return { service, accountId, region, operation, family: "other", protocol: "rest-json" };
   }
   if (service === "eks") {
     const operation = eksOperation(method, url.pathname);

@@ -74,7 +74,8 @@ describe("Pod Identity associations: shapes and lifecycle", () => {
       disableSessionTags: false,
       targetRoleArn: "arn:aws:iam::210987654321:role/data-access",
     });
-    expect(a.externalId).toMatch(/^[0-9a-f-]{36}$/);
+    // region/account/cluster/namespace/serviceaccount (EKS User Guide pod-id-assign-target-role)
+    expect(a.externalId).toBe(`us-east-1/${ACCOUNT_ID}/alpha/payments/api`);
     expect(a.createdAt).toBeInstanceOf(Date);
     expect(a.ownerArn).toBeUndefined();
     expect(described.association).toEqual(a);
@@ -176,9 +177,51 @@ describe("Pod Identity associations: shapes and lifecycle", () => {
       .catch((e: unknown) => e);
 
     expect(withTags).toBeInstanceOf(InvalidParameterException);
-    expect((withTags as Error).message).toMatch(/TagSession/);
+    // the real message (terraform-provider-aws#41483)
+    expect((withTags as Error).message).toBe(
+      "Trust policy of the role provided is invalid. Follow the official documentation to resolve the issue.",
+    );
     expect(withoutTags.association?.disableSessionTags).toBe(true);
     expect(wrongService).toBeInstanceOf(InvalidParameterException);
+  });
+
+  it("refuses an Update that changes nothing when rejectNoOpUpdates is on (model: change at least one)", async () => {
+    // Prepare
+    const c = clients();
+    await createCluster(c, "alpha");
+    await createRole(c.iam, "app");
+    await createRole(c.iam, "app-v2");
+    const { association } = await c.eks.send(
+      new CreatePodIdentityAssociationCommand({
+        clusterName: "alpha",
+        namespace: "ns",
+        serviceAccount: "sa",
+        roleArn: roleArn("app"),
+      }),
+    );
+    const update = (input: Record<string, unknown>) =>
+      c.eks
+        .send(
+          new UpdatePodIdentityAssociationCommand({
+            clusterName: "alpha",
+            associationId: association!.associationId!,
+            ...input,
+          }),
+        )
+        .catch((e: unknown) => e);
+
+    // Act
+    const lenient = await update({ roleArn: roleArn("app") });
+    await ctx.account.setFaults({ rejectNoOpUpdates: true });
+    const same = await update({ roleArn: roleArn("app"), disableSessionTags: false, targetRoleArn: "" });
+    const empty = await update({});
+    const changed = await update({ roleArn: roleArn("app-v2") });
+
+    // Assess
+    expect(lenient).toMatchObject({ association: { roleArn: roleArn("app") } });
+    expect(same).toBeInstanceOf(InvalidParameterException);
+    expect(empty).toBeInstanceOf(InvalidParameterException);
+    expect(changed).toMatchObject({ association: { roleArn: roleArn("app-v2") } });
   });
 
   it("honours clientRequestToken: a retry returns the same association, other parameters are refused", async () => {
