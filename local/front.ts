@@ -11,6 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describeAddonConfiguration, describeAddonVersions } from "./addon-catalog.js";
 import { AddonStore } from "./addons.js";
 import { CredentialPath } from "./credential-path.js";
+import { eksAuthError } from "./eks-auth.js";
 import { applyTagOperation, parseLocalResourceArn } from "./eks-tags.js";
 import { FaultInjector, faultConfigSchema } from "./faults.js";
 import { awsJsonError, EksApiError, eksError, jsonResponse, type LocalResponse, queryError } from "./http.js";
@@ -434,6 +435,11 @@ function safeJson(body: Buffer): unknown {
 }
 
 function faultResponse(id: RequestIdentity, kind: "throttle" | "server-error"): LocalResponse {
+  if (id.service === "eks-auth") {
+    return kind === "throttle"
+      ? eksAuthError("ThrottlingException", "Rate exceeded")
+      : eksAuthError("InternalServerException", "We encountered an internal error. Please try again.");
+  }
   if (id.protocol === "rest-json") {
     return kind === "throttle"
       ? eksError("TooManyRequestsException", "Rate exceeded")

@@ -213,6 +213,23 @@ describe("EKS Auth AssumeRoleForPodIdentity", () => {
     expect(expired).toMatchObject({ ok: false, code: "ExpiredTokenException", status: 400 });
   });
 
+  it("answers injected faults with EKS Auth's own error names", async () => {
+    // Prepare
+    await associate("cart-pods", podTrust());
+    await ctx.account.setFaults({
+      failNext: { AssumeRoleForPodIdentity: 1 },
+      throttle: { other: { rate: 0.001, burst: 1 } },
+    });
+    // Act
+    const failed = await pods.podIdentity(app);
+    const passed = await pods.podIdentity(app);
+    const throttled = await pods.podIdentity(app);
+    // Assess
+    expect(failed).toMatchObject({ ok: false, code: "InternalServerException", status: 500 });
+    expect(passed.ok).toBe(true);
+    expect(throttled).toMatchObject({ ok: false, code: "ThrottlingException", status: 429 });
+  });
+
   it("chains to the target role with the association's external id", async () => {
     // Prepare
     const targetArn = await createRole(clients.iam, "target", { trust: podTrust() });
