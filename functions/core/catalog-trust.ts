@@ -35,7 +35,7 @@ export function catalogTrustPolicy(accountId: string, bindings: readonly TrustBi
     entry.arns.add(b.clusterArn);
     bySubject.set(key, entry);
   }
-  const statements = [...bySubject.entries()]
+  const statements: Record<string, unknown>[] = [...bySubject.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([, s], i) => ({
       Sid: `PodIdentity${i}`,
@@ -59,7 +59,7 @@ export function catalogTrustPolicy(accountId: string, bindings: readonly TrustBi
       Effect: "Allow",
       Principal: { Service: POD_IDENTITY },
       Action: ["sts:AssumeRole", "sts:TagSession"],
-      Condition: { StringEquals: { "aws:SourceAccount": accountId }, Null: { [CLUSTER]: "true" } } as never,
+      Condition: { StringEquals: { "aws:SourceAccount": accountId }, Null: { [CLUSTER]: "true" } },
     });
   }
   return { Version: "2012-10-17", Statement: statements };
