@@ -33,7 +33,7 @@ import {
   podServiceAssumeRoleRecord,
 } from "./cloudtrail-records.js";
 import { epochSeconds, type LocalResponse } from "./http.js";
-import { readRole, splitRoleArn } from "./iam-reader.js";
+import { roleForSts, splitRoleArn } from "./iam-reader.js";
 import { audiences, decodeJwt, JwtError, serviceAccountOf } from "./jwt.js";
 import type { RequestIdentity } from "./operations.js";
 import type { ClusterRef, PodIdentityStore, StoredAssociation } from "./pod-identity.js";
@@ -280,7 +280,7 @@ async function assume(
   const entry: { attempt: Attempt; session?: LocalSession; error?: CallError } = { attempt };
   attempts.push(entry);
   const arn = splitRoleArn(attempt.roleArn);
-  const role = arn ? await readRole(deps.motoUrl, arn.accountId, arn.name) : undefined;
+  const role = arn ? await roleForSts(deps.motoUrl, deps.roleView, arn.accountId, arn.name) : undefined;
   const actions =
     Object.keys(attempt.tags).length > 0 ? ["sts:AssumeRole", "sts:TagSession"] : ["sts:AssumeRole"];
   const verdict = role ? decideAll(role.trustPolicy, principal, actions, context) : undefined;

@@ -1,3 +1,4 @@
+import { UpdateAssumeRolePolicyCommand } from "@aws-sdk/client-iam";
 import { beforeEach, describe, expect, it } from "vitest";
 import { webIdentityRecord } from "../../../local/cloudtrail-records.js";
 import { irsaTrust } from "../../../local/sample-fleet.js";
@@ -163,6 +164,28 @@ describe("STS AssumeRoleWithWebIdentity (IRSA)", () => {
     expect(tooLong).toMatchObject({ ok: false, code: "ValidationError" });
     expect(expired).toMatchObject({ ok: false, code: "ExpiredTokenException", status: 400 });
   });
+  it("sees IAM's previous trust policy inside the consistency window, then the new one", async () => {
+    // Prepare
+    const issuer = await pods.issuer("alpha");
+    const roleArn = await createRole(clients.iam, "cart-irsa", {
+      trust: irsaTrust(ACCOUNT_ID, issuer, ["system:serviceaccount:shop:cart"]),
+    });
+    await ctx.account.setFaults({ trustPolicyConsistencyDelayMs: 60_000 });
+    await clients.iam.send(
+      new UpdateAssumeRolePolicyCommand({
+        RoleName: "cart-irsa",
+        PolicyDocument: irsaTrust(ACCOUNT_ID, issuer, ["system:serviceaccount:shop:other"]),
+      }),
+    );
+    // Act
+    const stale = await pods.irsa(app, roleArn);
+    await pods.advanceClock(61);
+    const fresh = await pods.irsa(app, roleArn);
+    // Assess
+    expect(stale.ok).toBe(true);
+    expect(fresh).toMatchObject({ ok: false, code: "AccessDenied" });
+  });
+
   it("counts the unsigned call in the sts family, so STS throttling faults apply to it", async () => {
     // Prepare
     const roleArn = await createRole(clients.iam, "cart-irsa", {
