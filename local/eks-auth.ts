@@ -134,7 +134,8 @@ function readToken(body: string, issuer: string, nowSeconds: number): PodFacts {
   }
   const subject = serviceAccountOf(claims.sub);
   const k8s = claims["kubernetes.io"];
-  if (!subject || (k8s?.namespace !== undefined && k8s.namespace !== subject.namespace)) {
+  const k8sReadable = k8s === undefined || (typeof k8s === "object" && k8s !== null && !Array.isArray(k8s));
+  if (!subject || !k8sReadable || (k8s?.namespace !== undefined && k8s.namespace !== subject.namespace)) {
     throw new EksAuthError("InvalidTokenException", INVALID_TOKEN);
   }
   return {

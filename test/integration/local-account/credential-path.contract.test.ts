@@ -186,6 +186,45 @@ describe("STS AssumeRoleWithWebIdentity (IRSA)", () => {
     expect(fresh).toMatchObject({ ok: false, code: "AccessDenied" });
   });
 
+  it("answers bad input with a 4xx and never a server error", async () => {
+    // Prepare
+    const roleArn = `arn:aws:iam::${ACCOUNT_ID}:role/cart-irsa`;
+    const weird = [
+      "not-a-jwt",
+      "a.b.c",
+      `x.${Buffer.from("[1,2]").toString("base64url")}.y`,
+      `x.${Buffer.from(JSON.stringify({ iss: 5, sub: null, aud: {}, exp: "soon" })).toString("base64url")}.y`,
+    ];
+    const post = async (form: Record<string, string>) =>
+      (
+        await fetch(ctx.account.endpoint, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ Action: "AssumeRoleWithWebIdentity", Version: "2011-06-15", ...form }),
+        })
+      ).status;
+    // Act
+    const statuses = [
+      ...(await Promise.all(
+        weird.map((t) => post({ RoleArn: roleArn, RoleSessionName: "s1", WebIdentityToken: t })),
+      )),
+      await post({}),
+      await post({
+        RoleArn: "arn:aws:iam::1:user/x-is-not-a-role",
+        RoleSessionName: "s1",
+        WebIdentityToken: weird[0]!,
+      }),
+      await post({
+        RoleArn: roleArn,
+        RoleSessionName: "s1",
+        WebIdentityToken: "abcd",
+        DurationSeconds: "lots",
+      }),
+    ];
+    // Assess
+    expect(statuses.every((status) => status >= 400 && status < 500)).toBe(true);
+  });
+
   it("counts the unsigned call in the sts family, so STS throttling faults apply to it", async () => {
     // Prepare
     const roleArn = await createRole(clients.iam, "cart-irsa", {
