@@ -32,8 +32,16 @@ export function roleArnProblem(roleArn: string, accountId?: string): string | un
   return undefined;
 }
 
-/** A {@link RoleCheck} that re-reads the role from IAM. */
-export function iamRoleCheck(iam: IAMClient, accountId?: string): RoleCheck {
+/**
+ * A {@link RoleCheck} that re-reads the role from IAM. `trustWrittenByCaller`: the caller has
+ * just written (and verified) the trust policy itself, as a migration does; IAM reads may still
+ * return the previous document for a while, so the trust is not judged again, only the role.
+ */
+export function iamRoleCheck(
+  iam: IAMClient,
+  accountId?: string,
+  settings: { trustWrittenByCaller?: boolean } = {},
+): RoleCheck {
   return async (roleArn, options) => {
     const problem = roleArnProblem(roleArn, accountId);
     if (problem) return { kind: "permanent", reason: problem };
@@ -48,6 +56,7 @@ export function iamRoleCheck(iam: IAMClient, accountId?: string): RoleCheck {
     }
     if (!role?.Arn || role.Arn !== roleArn)
       return { kind: "permanent", reason: `no role has the ARN ${roleArn} (IAM has ${role?.Arn ?? "none"})` };
+    if (settings.trustWrittenByCaller) return { kind: "propagating" };
     const account = IAM_ROLE_ARN.exec(roleArn)![2]!;
     const partition = IAM_ROLE_ARN.exec(roleArn)![1]!;
     const refusal = podIdentityRefusals(decodePolicyText(role.AssumeRolePolicyDocument ?? ""), {

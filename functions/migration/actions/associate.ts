@@ -23,7 +23,8 @@ function roleVisibilityRetry(deps: MigrationDeps) {
     roleVisibilityAttempts: 6,
     backoffBaseMs: deps.backoffBaseMs,
     sleep: deps.sleep,
-    roleCheck: iamRoleCheck(deps.clients.iam),
+    // the add-pod-trust stage wrote and verified the trust: only the role itself is re-checked
+    roleCheck: iamRoleCheck(deps.clients.iam, undefined, { trustWrittenByCaller: true }),
   };
 }
 
