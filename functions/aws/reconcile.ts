@@ -1,5 +1,6 @@
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import pLimit from "p-limit";
+import type { AdmissionPolicy } from "../core/admission.js";
 import { computeDesired } from "../core/desired.js";
 import { errorMessage } from "../core/errors.js";
 import { DETAIL_TYPES } from "../core/events.js";
@@ -45,6 +46,8 @@ export interface ReconcileRequest {
    * a unit then reads no role again.
    */
   roles?: RoleInfo[];
+  /** the stack's template and cluster admission (default: DEFAULT_ADMISSION) */
+  admission?: AdmissionPolicy;
 }
 
 /** A structured logger (Powertools Logger fits). */
@@ -157,7 +160,12 @@ export async function reconcile(deps: ReconcileDeps, request: ReconcileRequest):
     readScopeClusters(deps, request.scope, findings),
     request.roles ?? readRoles(clients.iam, deps.readConcurrency ?? 8),
   ]);
-  const state = computeDesired({ clusters, roles, accountId });
+  const state = computeDesired({
+    clusters,
+    roles,
+    accountId,
+    ...(request.admission ? { admission: request.admission } : {}),
+  });
   findings.push(...state.findings);
 
   const limit = pLimit(deps.readConcurrency ?? 8);

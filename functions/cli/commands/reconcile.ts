@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { admissionFromEnv } from "../../aws/admission-settings.js";
 import { createClients } from "../../aws/clients.js";
 import { memoryPublisher } from "../../aws/events.js";
 import { type ReconcileSummary, reconcile, silentLogger } from "../../aws/reconcile.js";
@@ -55,7 +56,11 @@ export function registerReconcile(program: Command, setExit: (code: number) => v
     .action(async (opts: { json?: boolean; cluster?: string[] }) => {
       const summary = await reconcile(
         { clients: createClients(), publisher: memoryPublisher(), logger: silentLogger },
-        { scope: opts.cluster ? { kind: "clusters", names: opts.cluster } : { kind: "all" }, dryRun: true },
+        {
+          scope: opts.cluster ? { kind: "clusters", names: opts.cluster } : { kind: "all" },
+          dryRun: true,
+          admission: admissionFromEnv(),
+        },
       );
       process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary, "Plan"));
       setExit(summary.changes.length > 0 ? 2 : 0);
@@ -72,6 +77,7 @@ export function registerReconcile(program: Command, setExit: (code: number) => v
         {
           scope: opts.cluster ? { kind: "clusters", names: opts.cluster } : { kind: "all" },
           dryRun: opts.dryRun === true,
+          admission: admissionFromEnv(),
         },
       );
       process.stdout.write(
