@@ -156,7 +156,7 @@ export class LocalFront {
   }
 
   private afterProxy(url: URL, id: RequestIdentity, res: LocalResponse): LocalResponse {
-    if (res.status >= 300) return tagErrorAsModelled(id, res);
+    if (res.status >= 300) return eksErrorAsModelled(id, res);
     if (id.service === "eks" && id.operation === "DeleteCluster") {
       const name = decodeURIComponent(url.pathname.split("/")[2] ?? "");
       const key = clusterKey(id, name);
@@ -382,21 +382,24 @@ function uniqueIssuer(cluster: Record<string, unknown>): void {
 }
 
 /**
- * moto answers EKS tag calls on unknown resources with ResourceNotFoundException; the model lists
- * only BadRequestException (400) and NotFoundException (404) for these operations.
+ * moto's EKS errors differ from the model in two ways: they carry every error member, unset ones as
+ * JSON null (EKS omits them), and tag calls on unknown resources answer ResourceNotFoundException
+ * while the model lists only BadRequestException (400) and NotFoundException (404) for them.
  */
-function tagErrorAsModelled(id: RequestIdentity, res: LocalResponse): LocalResponse {
-  if (id.service !== "eks" || !/^(TagResource|UntagResource|ListTagsForResource)$/.test(id.operation))
-    return res;
-  let message = "Resource was not found";
+function eksErrorAsModelled(id: RequestIdentity, res: LocalResponse): LocalResponse {
+  if (id.service !== "eks" || res.status < 400 || res.status >= 500) return res;
+  let parsed: Record<string, unknown>;
   try {
-    const parsed = JSON.parse(res.body) as { message?: string; Message?: string };
-    message = parsed.message ?? parsed.Message ?? message;
+    parsed = JSON.parse(res.body) as Record<string, unknown>;
   } catch {
-    // keep the default message
+    return res;
   }
-  if (res.status >= 500 || res.status < 400) return res;
-  return eksError(res.status === 404 ? "NotFoundException" : "BadRequestException", message);
+  const members = Object.fromEntries(Object.entries(parsed).filter(([, v]) => v !== null));
+  if (/^(TagResource|UntagResource|ListTagsForResource)$/.test(id.operation)) {
+    const message = String(members.message ?? members.Message ?? "Resource was not found");
+    return eksError(res.status === 404 ? "NotFoundException" : "BadRequestException", message);
+  }
+  return { ...res, body: JSON.stringify(members) };
 }
 
 function clusterKey(id: RequestIdentity, name: string): string {
