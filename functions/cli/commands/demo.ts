@@ -17,10 +17,11 @@ import { createMigrationDeps } from "../../migration/deps.js";
 import { handler as sweeper } from "../../sweeper/index.js";
 import { loadMigrationDefinition, runMigrationLocally } from "../migration-runner.js";
 import { renderTable } from "../tables.js";
+import { terminalSafe } from "../terminal.js";
 import { formatReport } from "./migrate.js";
 
 const POD_IDENTITY_TAG = /^pod-identity\//;
-const out = (s = "") => process.stdout.write(`${s}\n`);
+const out = (s = "") => process.stdout.write(`${terminalSafe(s)}\n`);
 
 function tagList(tags: Record<string, string>, filter?: RegExp): string {
   return Object.entries(tags)
