@@ -61,6 +61,11 @@ export const trailSettingsSchema = z
   .object({
     /** seconds before an event shows in LookupEvents (CloudTrail's delivery delay); 0 by default */
     deliveryDelaySeconds: z.number().min(0).max(86_400).optional(),
+    /**
+     * LookupEvents' documented limit ("two per second, per account, per Region"): a token bucket of
+     * this rate (burst = rate) on real time; beyond it ThrottlingException. Off (0) by default.
+     */
+    lookupRatePerSecond: z.number().min(0).max(1000).optional(),
   })
   .strict();
 
@@ -124,12 +129,43 @@ export class CloudTrailLog {
   private events: StoredEvent[] = [];
   private seq = 0;
   private deliveryDelayMs = 0;
+  private rate = 0;
+  private bucket = { tokens: 0, updated: 0 };
+  /** LookupEvents calls answered and throttled since the last reset */
+  readonly counters = { lookups: 0, throttled: 0 };
 
-  constructor(private readonly clock: LocalClock) {}
+  constructor(
+    private readonly clock: LocalClock,
+    private readonly realMs: () => number = () => performance.now(),
+  ) {}
 
   reset(): void {
     this.events = [];
     this.deliveryDelayMs = 0;
+    this.rate = 0;
+    this.counters.lookups = 0;
+    this.counters.throttled = 0;
+  }
+
+  private settings(): Record<string, unknown> {
+    return {
+      deliveryDelaySeconds: this.deliveryDelayMs / 1000,
+      lookupRatePerSecond: this.rate,
+      ...this.counters,
+    };
+  }
+
+  private throttled(): boolean {
+    if (this.rate <= 0) return false;
+    const now = this.realMs();
+    this.bucket.tokens = Math.min(
+      this.rate,
+      this.bucket.tokens + ((now - this.bucket.updated) / 1000) * this.rate,
+    );
+    this.bucket.updated = now;
+    if (this.bucket.tokens < 1) return true;
+    this.bucket.tokens -= 1;
+    return false;
   }
 
   /** Appends a record; its time is the record's eventTime (whole seconds, as CloudTrail writes it). */
@@ -152,6 +188,11 @@ export class CloudTrailLog {
 
   /** LookupEvents for one account and region; a CloudTrail error response on bad input. */
   lookup(accountId: string, region: string, body: string): LocalResponse {
+    this.counters.lookups += 1;
+    if (this.throttled()) {
+      this.counters.throttled += 1;
+      return awsJsonError(400, "ThrottlingException", "Rate exceeded");
+    }
     try {
       return {
         status: 200,
@@ -258,15 +299,17 @@ export class CloudTrailLog {
 
   /** The `/_local/cloudtrail…` control paths; undefined when the path is not one of them. */
   control(method: string, path: string, body: unknown): LocalResponse | undefined {
-    if (path === "/_local/cloudtrail" && method === "GET") {
-      return json(200, { deliveryDelaySeconds: this.deliveryDelayMs / 1000 });
-    }
+    if (path === "/_local/cloudtrail" && method === "GET") return json(200, this.settings());
     if (path === "/_local/cloudtrail" && method === "PUT") {
       const parsed = trailSettingsSchema.safeParse(body);
       if (!parsed.success) return json(400, { message: z.prettifyError(parsed.error) });
       if (parsed.data.deliveryDelaySeconds !== undefined)
         this.deliveryDelayMs = parsed.data.deliveryDelaySeconds * 1000;
-      return json(200, { deliveryDelaySeconds: this.deliveryDelayMs / 1000 });
+      if (parsed.data.lookupRatePerSecond !== undefined) {
+        this.rate = parsed.data.lookupRatePerSecond;
+        this.bucket = { tokens: this.rate, updated: this.realMs() };
+      }
+      return json(200, this.settings());
     }
     if (path === "/_local/cloudtrail/events" && method === "GET") return json(200, { records: this.all() });
     if (path === "/_local/cloudtrail/events" && method === "POST") {

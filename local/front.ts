@@ -11,6 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describeAddonConfiguration, describeAddonVersions } from "./addon-catalog.js";
 import { AddonStore } from "./addons.js";
 import { CredentialPath } from "./credential-path.js";
+import { eksAuthError } from "./eks-auth.js";
 import { applyTagOperation, parseLocalResourceArn } from "./eks-tags.js";
 import { FaultInjector, faultConfigSchema } from "./faults.js";
 import { awsJsonError, EksApiError, eksError, jsonResponse, type LocalResponse, queryError } from "./http.js";
@@ -72,16 +73,26 @@ export class LocalFront {
       now,
       transitionMs: () => this.faults.settings.addonTransitionMs ?? 0,
     });
-    this.credentials = new CredentialPath(motoUrl, this.associations, async (accountId, region, name) => {
-      const found = (await describeCluster(motoUrl, accountId, name)) as Record<string, unknown> | undefined;
-      if (!found || typeof found.arn !== "string") return undefined;
-      uniqueIssuer(found);
-      const issuer = (found.identity as { oidc?: { issuer?: string } } | undefined)?.oidc?.issuer ?? "";
-      return {
-        ref: { key: `${accountId}/${region}/${name}`, name, arn: found.arn, accountId, region },
-        issuer,
-      };
-    });
+    this.credentials = new CredentialPath(
+      motoUrl,
+      this.associations,
+      async (accountId, region, name) => {
+        const found = (await describeCluster(motoUrl, accountId, name)) as
+          | Record<string, unknown>
+          | undefined;
+        if (!found || typeof found.arn !== "string") return undefined;
+        uniqueIssuer(found);
+        const issuer = (found.identity as { oidc?: { issuer?: string } } | undefined)?.oidc?.issuer ?? "";
+        return {
+          ref: { key: `${accountId}/${region}/${name}`, name, arn: found.arn, accountId, region },
+          issuer,
+        };
+      },
+      async (accountId, roleName) =>
+        this.iam.invisible(accountId, this.iam.resolve(accountId, roleName))
+          ? undefined
+          : await this.iam.roleForEks(accountId, roleName),
+    );
   }
 
   /**
@@ -434,6 +445,11 @@ function safeJson(body: Buffer): unknown {
 }
 
 function faultResponse(id: RequestIdentity, kind: "throttle" | "server-error"): LocalResponse {
+  if (id.service === "eks-auth") {
+    return kind === "throttle"
+      ? eksAuthError("ThrottlingException", "Rate exceeded")
+      : eksAuthError("InternalServerException", "We encountered an internal error. Please try again.");
+  }
   if (id.protocol === "rest-json") {
     return kind === "throttle"
       ? eksError("TooManyRequestsException", "Rate exceeded")

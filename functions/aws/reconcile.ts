@@ -1,6 +1,9 @@
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import pLimit from "p-limit";
 import type { AdmissionPolicy } from "../core/admission.js";
+import { CATALOG_ROLE_PATH, catalogEntryOfRole } from "../core/catalog.js";
+import { catalogRequests } from "../core/catalog-requests.js";
+import { readTrustBindings } from "../core/catalog-trust.js";
 import { computeDesired } from "../core/desired.js";
 import { errorMessage } from "../core/errors.js";
 import { DETAIL_TYPES } from "../core/events.js";
@@ -100,6 +103,23 @@ export interface ReconcileSummary {
   findings: Finding[];
 }
 
+/** Cluster ARNs of one region that catalog roles' trust policies name (as read with the roles). */
+function catalogArnsOfRegion(roles: readonly RoleInfo[], region: string): string[] {
+  const arns = new Set<string>();
+  for (const r of roles) {
+    if (r.path !== CATALOG_ROLE_PATH) continue;
+    let trust: unknown;
+    try {
+      trust = JSON.parse(r.trustPolicy);
+    } catch {
+      continue;
+    }
+    for (const b of readTrustBindings(trust))
+      if (b.clusterArn.split(":")[3] === region) arns.add(b.clusterArn);
+  }
+  return [...arns];
+}
+
 /** Quiet logger for callers that do not log. */
 export const silentLogger: LoggerLike = { info() {}, warn() {}, error() {} };
 
@@ -181,10 +201,26 @@ export async function reconcile(deps: ReconcileDeps, request: ReconcileRequest):
 
   // every catalog association needs its shared role: those come first
   const failedCatalog = new Map<string, string>();
-  if (!request.dryRun && state.catalogInUse.size > 0) {
-    const ensured = await ensureCatalogRoles(clients.iam, accountId, state.catalogInUse, {
+  const { requests: catalogAsks, covered } = catalogRequests(state);
+  if (request.scope.kind === "all") {
+    // a full run speaks for every cluster of its region: ARNs of clusters gone lose their grants
+    const region = await clients.eks.config.region();
+    for (const arn of catalogArnsOfRegion(roles, region))
+      if (!clusters.some((c) => c.arn === arn)) covered.add(arn);
+  }
+  const existingCatalogRoles =
+    request.scope.kind === "all"
+      ? roles
+          .filter((r) => r.path === CATALOG_ROLE_PATH)
+          .flatMap((r) => catalogEntryOfRole(r.name)?.name ?? [])
+      : [];
+  if (!request.dryRun && (catalogAsks.size > 0 || existingCatalogRoles.length > 0)) {
+    const ensured = await ensureCatalogRoles(clients.iam, catalogAsks, {
+      accountId,
+      partition: clusters[0]?.arn.split(":")[1] ?? "aws",
       dryRun: false,
-      known: roles,
+      covered,
+      existing: existingCatalogRoles,
     });
     catalogRoles.created = ensured.created;
     catalogRoles.updated = ensured.updated;

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { registerCatalog } from "./commands/catalog.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerLocalAws } from "./commands/local-aws.js";
 import { registerMigrate } from "./commands/migrate.js";
@@ -26,6 +27,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerMigrate(program, setExit);
   registerLocalAws(program, setExit);
   registerDemo(program, setExit);
+  registerCatalog(program, setExit);
   return program;
 }
 

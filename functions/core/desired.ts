@@ -167,15 +167,18 @@ export function computeDesired(input: {
         continue;
       }
       catalogInUse.add(entry.name);
-      claim({
-        clusterName: state.cluster.name,
-        namespace: request.binding?.namespace ?? entry.namespace,
-        serviceAccount: request.binding?.serviceAccount ?? entry.serviceAccount,
-        roleArn: catalogRoleArn(input.accountId, entry.name, state.cluster.arn.split(":")[1] ?? "aws"),
-        source: catalogRoleName(entry.name),
-        disableSessionTags: false,
-        catalog: entry.name,
-      });
+      // an override names one service account; by default every one of the entry (EFS: controller and node)
+      for (const subject of request.binding ? [request.binding] : entry.serviceAccounts) {
+        claim({
+          clusterName: state.cluster.name,
+          namespace: subject.namespace,
+          serviceAccount: subject.serviceAccount,
+          roleArn: catalogRoleArn(input.accountId, entry.name, state.cluster.arn.split(":")[1] ?? "aws"),
+          source: catalogRoleName(entry.name),
+          disableSessionTags: false,
+          catalog: entry.name,
+        });
+      }
     }
   }
 

@@ -213,6 +213,64 @@ describe("EKS Auth AssumeRoleForPodIdentity", () => {
     expect(expired).toMatchObject({ ok: false, code: "ExpiredTokenException", status: 400 });
   });
 
+  it("answers bad input with a 4xx and never a server error", async () => {
+    // Prepare
+    await associate("cart-pods", podTrust());
+    const claims = (c: unknown) => `x.${Buffer.from(JSON.stringify(c)).toString("base64url")}.y`;
+    const issuer = await pods.issuer("alpha");
+    const bodies = [
+      "not json",
+      "[]",
+      JSON.stringify({ token: 42 }),
+      JSON.stringify({ token: claims(null) }),
+      JSON.stringify({ token: claims({ iss: issuer, aud: "pods.eks.amazonaws.com", exp: 4e9, sub: 7 }) }),
+      JSON.stringify({
+        token: claims({
+          iss: issuer,
+          aud: ["pods.eks.amazonaws.com"],
+          exp: 4e9,
+          sub: "system:serviceaccount:shop:cart",
+          "kubernetes.io": "oops",
+        }),
+      }),
+    ];
+    // Act
+    const statuses = await Promise.all(
+      bodies.map(
+        async (body) =>
+          (
+            await fetch(`${ctx.account.endpoint}/clusters/alpha/assume-role-for-pod-identity`, {
+              method: "POST",
+              headers: {
+                "content-type": "application/json",
+                authorization: `AWS4-HMAC-SHA256 Credential=${ACCOUNT_ID}/20260101/us-east-1/eks-auth/aws4_request, SignedHeaders=host, Signature=0`,
+              },
+              body,
+            })
+          ).status,
+      ),
+    );
+    // Assess
+    expect(statuses.every((status) => status >= 400 && status < 500)).toBe(true);
+  });
+
+  it("answers injected faults with EKS Auth's own error names", async () => {
+    // Prepare
+    await associate("cart-pods", podTrust());
+    await ctx.account.setFaults({
+      failNext: { AssumeRoleForPodIdentity: 1 },
+      throttle: { other: { rate: 0.001, burst: 1 } },
+    });
+    // Act
+    const failed = await pods.podIdentity(app);
+    const passed = await pods.podIdentity(app);
+    const throttled = await pods.podIdentity(app);
+    // Assess
+    expect(failed).toMatchObject({ ok: false, code: "InternalServerException", status: 500 });
+    expect(passed.ok).toBe(true);
+    expect(throttled).toMatchObject({ ok: false, code: "ThrottlingException", status: 429 });
+  });
+
   it("chains to the target role with the association's external id", async () => {
     // Prepare
     const targetArn = await createRole(clients.iam, "target", { trust: podTrust() });
