@@ -103,8 +103,8 @@ export interface ReconcileSummary {
   findings: Finding[];
 }
 
-/** Cluster ARNs of one region that catalog roles' trust policies name (as read with the roles). */
-function catalogArnsOfRegion(roles: readonly RoleInfo[], region: string): string[] {
+/** Cluster ARNs that catalog roles' trust policies name (as read with the roles). */
+function catalogClusterArns(roles: readonly RoleInfo[]): string[] {
   const arns = new Set<string>();
   for (const r of roles) {
     if (r.path !== CATALOG_ROLE_PATH) continue;
@@ -114,8 +114,7 @@ function catalogArnsOfRegion(roles: readonly RoleInfo[], region: string): string
     } catch {
       continue;
     }
-    for (const b of readTrustBindings(trust))
-      if (b.clusterArn.split(":")[3] === region) arns.add(b.clusterArn);
+    for (const b of readTrustBindings(trust)) arns.add(b.clusterArn);
   }
   return [...arns];
 }
@@ -202,18 +201,25 @@ export async function reconcile(deps: ReconcileDeps, request: ReconcileRequest):
   // every catalog association needs its shared role: those come first
   const failedCatalog = new Map<string, string>();
   const { requests: catalogAsks, covered } = catalogRequests(state);
-  if (request.scope.kind === "all") {
-    // a full run speaks for every cluster of its region: ARNs of clusters gone lose their grants
+  if (request.scope.kind !== "role") {
+    // clusters gone lose their catalog grants: a full run speaks for every cluster of its region,
+    // a run for named clusters for those it no longer finds
     const region = await clients.eks.config.region();
-    for (const arn of catalogArnsOfRegion(roles, region))
-      if (!clusters.some((c) => c.arn === arn)) covered.add(arn);
+    const gone =
+      request.scope.kind === "all"
+        ? catalogClusterArns(roles).filter((arn) => arn.split(":")[3] === region)
+        : request.scope.names.flatMap((name) =>
+            catalogClusterArns(roles).filter(
+              (arn) => arn.split(":")[3] === region && arn.endsWith(`:cluster/${name}`),
+            ),
+          );
+    for (const arn of gone) if (!clusters.some((c) => c.arn === arn)) covered.add(arn);
   }
-  const existingCatalogRoles =
-    request.scope.kind === "all"
-      ? roles
-          .filter((r) => r.path === CATALOG_ROLE_PATH)
-          .flatMap((r) => catalogEntryOfRole(r.name)?.name ?? [])
-      : [];
+  // roles no cluster of this run asks for, but whose trust names a covered cluster (opted out, gone)
+  const existingCatalogRoles = roles
+    .filter((r) => r.path === CATALOG_ROLE_PATH)
+    .filter((r) => request.scope.kind === "all" || catalogClusterArns([r]).some((arn) => covered.has(arn)))
+    .flatMap((r) => catalogEntryOfRole(r.name)?.name ?? []);
   if (!request.dryRun && (catalogAsks.size > 0 || existingCatalogRoles.length > 0)) {
     const ensured = await ensureCatalogRoles(clients.iam, catalogAsks, {
       accountId,

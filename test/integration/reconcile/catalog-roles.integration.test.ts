@@ -3,7 +3,7 @@
  * upgraded in one idempotent step (trust, inline policy, managed policies, tags), trust kept to
  * the clusters that ask for the role.
  */
-import { TagResourceCommand } from "@aws-sdk/client-eks";
+import { DeleteClusterCommand, TagResourceCommand } from "@aws-sdk/client-eks";
 import {
   AttachRolePolicyCommand,
   CreateRoleCommand,
@@ -36,10 +36,10 @@ const podTrust = JSON.stringify({
 
 function setup() {
   const clients = awsClientsFor(ctx.account.endpoint, 2);
-  const run = () =>
+  const run = (names?: string[]) =>
     reconcile(
       { clients, publisher: memoryPublisher(), logger: silentLogger, accountId: ACCOUNT_ID },
-      { scope: { kind: "all" }, dryRun: false },
+      { scope: names ? { kind: "clusters", names } : { kind: "all" }, dryRun: false },
     );
   const trustOf = async (roleName: string) => {
     const out = await clients.iam.send(new GetRoleCommand({ RoleName: roleName }));
@@ -160,5 +160,21 @@ describe("catalog roles", () => {
       });
     expect(subjects(before)).toEqual(["efs-csi-controller-sa@dev,prod", "efs-csi-node-sa@dev,prod"]);
     expect(subjects(after)).toEqual(["efs-csi-controller-sa@dev", "efs-csi-node-sa@dev"]);
+  });
+
+  it("drops a deleted cluster from the trust when the run for that cluster no longer finds it", async () => {
+    // Prepare
+    const { clients, run, trustOf } = setup();
+    await createCluster(clients, "prod", { tags: { "pod-identity/templates": "karpenter" } });
+    await createCluster(clients, "dev", { tags: { "pod-identity/templates": "karpenter" } });
+    await run();
+    // Act: the cluster-event handler reconciles just the deleted cluster
+    await clients.eks.send(new DeleteClusterCommand({ name: "dev" }));
+    await run(["dev"]);
+    // Assess
+    const trust = await trustOf("pod-identity-karpenter");
+    expect(
+      trust.Statement.map((s: any) => s.Condition.StringEquals["aws:RequestTag/eks-cluster-arn"]),
+    ).toEqual([[expect.stringMatching(/:cluster\/prod$/)]]);
   });
 });
