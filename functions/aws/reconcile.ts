@@ -1,5 +1,6 @@
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import pLimit from "p-limit";
+import type { AdmissionPolicy } from "../core/admission.js";
 import { CATALOG_ROLE_PATH, catalogEntryOfRole } from "../core/catalog.js";
 import { catalogRequests } from "../core/catalog-requests.js";
 import { readTrustBindings } from "../core/catalog-trust.js";
@@ -28,6 +29,7 @@ import { ensureCatalogRoles } from "./catalog-roles.js";
 import type { AwsClients } from "./clients.js";
 import type { EventPublisher } from "./events.js";
 import { describeCluster, readAssociations, readClusters, readRoles } from "./inventory.js";
+import { iamRoleCheck } from "./role-check.js";
 
 /** Which part of the account a run reconciles. */
 export type ReconcileScope =
@@ -48,6 +50,8 @@ export interface ReconcileRequest {
    * a unit then reads no role again.
    */
   roles?: RoleInfo[];
+  /** the stack's template and cluster admission (default: DEFAULT_ADMISSION) */
+  admission?: AdmissionPolicy;
 }
 
 /** A structured logger (Powertools Logger fits). */
@@ -176,11 +180,20 @@ export async function reconcile(deps: ReconcileDeps, request: ReconcileRequest):
     readScopeClusters(deps, request.scope, findings),
     request.roles ?? readRoles(clients.iam, deps.readConcurrency ?? 8),
   ]);
-  const state = computeDesired({ clusters, roles, accountId });
+  const state = computeDesired({
+    clusters,
+    roles,
+    accountId,
+    ...(request.admission ? { admission: request.admission } : {}),
+  });
   findings.push(...state.findings);
 
   const limit = pLimit(deps.readConcurrency ?? 8);
-  const applyOptions = { ...DEFAULT_APPLY_OPTIONS, ...deps.apply };
+  const applyOptions = {
+    ...DEFAULT_APPLY_OPTIONS,
+    roleCheck: iamRoleCheck(clients.iam, accountId),
+    ...deps.apply,
+  };
   const writeLimit = pLimit(applyOptions.concurrency);
   const planOptions = {
     ...(request.adoptUnmanaged ? { adoptUnmanaged: true } : {}),

@@ -56,13 +56,15 @@ describe("reconcile on the local account", () => {
     const { clients, run, slots, publisher } = setup();
     await createCluster(clients, "prod", {
       tags: {
-        env: "prod",
+        "pod-identity-scope/env": "prod",
         "pod-identity/templates": "external-dns",
         "pod-identity/route53-zones": "Z0PROD1",
       },
     });
     await createCluster(clients, "dev", { tags: { env: "dev" } });
-    await createRole(clients.iam, "api", { tags: bind("orders/api orders/worker", "tag:env=prod") });
+    await createRole(clients.iam, "api", {
+      tags: bind("orders/api orders/worker", "tag:pod-identity-scope/env=prod"),
+    });
     await createRole(clients.iam, "metrics", { tags: bind("monitoring/prometheus") });
 
     // Act
@@ -319,7 +321,7 @@ describe("reconcile on the local account", () => {
         clusterName: "prod",
         namespace: "orders",
         serviceAccount: "api",
-        roleArn: `arn:aws:iam::${ACCOUNT_ID}:role/api`,
+        roleArn: `arn:aws:iam::${ACCOUNT_ID}:role/pod-identity-templates/api`,
         tags: { "pod-identity/managed-by": "pod-identity-autopilot", "pod-identity/source": "api" },
       }),
     );
