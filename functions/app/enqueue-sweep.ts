@@ -1,3 +1,4 @@
+import type { AdmissionPolicy } from "../core/admission.js";
 import { computeDesired } from "../core/desired.js";
 import { DETAIL_TYPES } from "../core/events.js";
 import type { ClusterApi, Log, Publisher, RoleDirectory, TemplateIndex, WorkQueue } from "./ports.js";
@@ -26,7 +27,11 @@ export interface SweepStarted {
  * The schedule: rebuild the template index from one full IAM read, publish the templates'
  * findings once, and enqueue every cluster. Nothing of the read travels in the messages.
  */
-export async function enqueueSweep(deps: EnqueueSweepDeps, accountId: string): Promise<SweepStarted> {
+export async function enqueueSweep(
+  deps: EnqueueSweepDeps,
+  accountId: string,
+  admission?: AdmissionPolicy,
+): Promise<SweepStarted> {
   // items carry the time the read started: older than anything an iam-event read meanwhile
   const now = deps.now();
   const [all, names, known] = await Promise.all([
@@ -38,7 +43,7 @@ export async function enqueueSweep(deps: EnqueueSweepDeps, accountId: string): P
   await deps.index.replaceRoles(kept, now);
   const live = new Set(names);
   for (const c of known) if (!live.has(c.name)) await deps.index.deleteCluster(c.name);
-  const state = computeDesired({ clusters: [], roles: kept, accountId });
+  const state = computeDesired({ clusters: [], roles: kept, accountId, ...(admission ? { admission } : {}) });
   for (const f of state.findings) deps.publisher.publish(DETAIL_TYPES.finding, { ...f });
   await deps.publisher.flush();
   const clusters = [...names].sort();

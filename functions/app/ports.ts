@@ -2,6 +2,8 @@
  * Ports of the reconcile use cases: what they need from the world, as interfaces. Adapters over
  * the AWS SDK live in functions/aws/; tests substitute in-memory ones. Nothing here imports a client.
  */
+import type { AdmissionPolicy } from "../core/admission.js";
+import type { CatalogRequest } from "../core/catalog-requests.js";
 import type { Finding } from "../core/findings.js";
 import type { AssociationInfo, ClusterInfo, RoleInfo } from "../core/model.js";
 import type { PlannedChange } from "../core/plan.js";
@@ -125,7 +127,13 @@ export interface RoleDirectory {
   /** undefined when the role does not exist */
   readRole(name: string): Promise<RoleInfo | undefined>;
   readAllRoles(): Promise<RoleInfo[]>;
-  ensureCatalogRoles(accountId: string, names: Set<string>, known: RoleInfo[]): Promise<CatalogRolesResult>;
+  /** brings the shared catalog roles up to what `requests` ask; only `covered` clusters' grants change */
+  ensureCatalogRoles(
+    accountId: string,
+    partition: string,
+    requests: Map<string, CatalogRequest>,
+    covered: Set<string>,
+  ): Promise<CatalogRolesResult>;
 }
 
 /** Product events and findings. */
@@ -153,6 +161,8 @@ export interface ReconcileSettings {
   adoptUnmanaged: boolean;
   installAgent: boolean;
   budget: { floor: number; fraction: number };
+  /** the stack's template and cluster admission (default: DEFAULT_ADMISSION) */
+  admission?: AdmissionPolicy;
 }
 
 /** Findings are plain data; re-exported for the use cases. */

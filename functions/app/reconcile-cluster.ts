@@ -1,4 +1,5 @@
 import { CATALOG_NAMES, catalogRoleName } from "../core/catalog.js";
+import { catalogRequests } from "../core/catalog-requests.js";
 import { computeDesired } from "../core/desired.js";
 import { errorMessage } from "../core/errors.js";
 import { DETAIL_TYPES } from "../core/events.js";
@@ -140,7 +141,12 @@ export async function reconcileCluster(
   for (let pass = 1; pass <= MAX_PASSES; pass++) {
     result.passes = pass;
     actual = await deps.clusters.readAssociations(clusterName);
-    const state = computeDesired({ clusters: [cluster], roles, accountId: settings.accountId });
+    const state = computeDesired({
+      clusters: [cluster],
+      roles,
+      accountId: settings.accountId,
+      ...(settings.admission ? { admission: settings.admission } : {}),
+    });
     const plan = planWithoutBreaker(state, actual, {
       clusterName,
       ...(settings.adoptUnmanaged ? { adoptUnmanaged: true } : {}),
@@ -160,7 +166,7 @@ export async function reconcileCluster(
     }
     // held and rejected deletions are decided again by each pass
     result.changes = result.changes.filter((c) => c.status !== "held" && c.status !== "rejected");
-    const stale = await applyPlan(deps, settings, cluster, state.catalogInUse, roles, plan, result);
+    const stale = await applyPlan(deps, settings, cluster, catalogRequests(state), plan, result);
     if (stale === 0 || last) break;
   }
   result.findings = [...planFindings, ...result.findings];
@@ -226,16 +232,27 @@ async function applyPlan(
   deps: ReconcileClusterDeps,
   settings: ReconcileSettings,
   cluster: ClusterInfo,
-  catalogInUse: Set<string>,
-  roles: RoleInfo[],
+  catalog: ReturnType<typeof catalogRequests>,
   plan: ReturnType<typeof planWithoutBreaker>,
   result: ClusterResult,
 ): Promise<number> {
   const push = (r: ChangeReport) => result.changes.push(r);
   let stale = 0;
   const failedCatalog = new Map<string, string>();
-  if (catalogInUse.size > 0 && plan.changes.some((c) => c.kind !== "delete" && c.desired.catalog)) {
-    const ensured = await deps.roles.ensureCatalogRoles(settings.accountId, catalogInUse, roles);
+  // the shared catalog roles, when this cluster's catalog associations change: only this
+  // cluster's grants and bindings are replaced (it is the only one covered)
+  const catalogChange = [...plan.changes, ...plan.deletions].some((c) =>
+    c.kind === "delete"
+      ? CATALOG_SOURCES.has(c.actual.tags[TAG.source] ?? "")
+      : c.desired.catalog !== undefined,
+  );
+  if (catalogChange) {
+    const ensured = await deps.roles.ensureCatalogRoles(
+      settings.accountId,
+      cluster.arn.split(":")[1] ?? "aws",
+      catalog.requests,
+      catalog.covered,
+    );
     result.findings.push(...ensured.findings);
     for (const f of ensured.failed) failedCatalog.set(f.name, f.error);
   }

@@ -1,3 +1,4 @@
+import type { AdmissionPolicy } from "../core/admission.js";
 import { DETAIL_TYPES } from "../core/events.js";
 import type { RoleInfo } from "../core/model.js";
 import { parseTemplate, selectsCluster, TAG } from "../core/tags.js";
@@ -25,9 +26,13 @@ export interface RefreshResult {
   trustFindings: TrustFinding[];
 }
 
-function selected(role: RoleInfo | undefined, clusters: IndexedCluster[]): string[] {
+function selected(
+  role: RoleInfo | undefined,
+  clusters: IndexedCluster[],
+  admission?: AdmissionPolicy,
+): string[] {
   if (!role) return [];
-  const template = parseTemplate(role).template;
+  const template = parseTemplate(role, admission).template;
   if (!template) return [];
   return clusters.filter((c) => selectsCluster(template.selectors, c)).map((c) => c.name);
 }
@@ -41,6 +46,7 @@ export async function refreshTemplate(
   deps: RefreshTemplateDeps,
   accountId: string,
   roleName: string,
+  admission?: AdmissionPolicy,
 ): Promise<RefreshResult> {
   const [before, read, clusters] = await Promise.all([
     deps.index.role(roleName),
@@ -51,14 +57,14 @@ export async function refreshTemplate(
   if (relevant) await deps.index.putRole(indexedRole(read, deps.now()));
   else if (before) await deps.index.deleteRole(roleName);
   const names = new Set([
-    ...selected(before, clusters),
-    ...selected(relevant ? read : undefined, clusters),
+    ...selected(before, clusters, admission),
+    ...selected(relevant ? read : undefined, clusters, admission),
     ...clusters.filter((c) => (c.managedBySource[roleName] ?? 0) > 0).map((c) => c.name),
   ]);
   const trustFindings = relevant ? lint(deps, read, accountId) : [];
   const list = [...names].sort();
   await deps.queue.enqueue(list.map((clusterName) => ({ clusterName, trigger: "iam-event" as const })));
-  for (const f of parseTemplate(read ?? { name: roleName, arn: "", tags: {} }).findings)
+  for (const f of parseTemplate(read ?? { name: roleName, arn: "", tags: {} }, admission).findings)
     deps.publisher.publish(DETAIL_TYPES.finding, { ...f });
   await deps.publisher.flush();
   deps.log.info("template refreshed", { roleName, clusters: list.length });

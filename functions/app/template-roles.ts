@@ -31,6 +31,7 @@ export function indexedRole(role: RoleInfo, readAt: Date): IndexedRole {
 export function sameRole(a: RoleInfo, b: RoleInfo): boolean {
   if (a.name !== b.name || a.arn !== b.arn || a.path !== b.path || a.trustPolicy !== b.trustPolicy)
     return false;
+  if ((a.permissionsBoundaryArn ?? "") !== (b.permissionsBoundaryArn ?? "")) return false;
   const ka = Object.keys(a.tags);
   return ka.length === Object.keys(b.tags).length && ka.every((k) => b.tags[k] === a.tags[k]);
 }

@@ -5,6 +5,7 @@ import {
   paginateGetAccountAuthorizationDetails,
 } from "@aws-sdk/client-iam";
 import type { RoleDirectory } from "../app/ports.js";
+import type { CatalogRequest } from "../core/catalog-requests.js";
 import type { RoleInfo } from "../core/model.js";
 import { ensureCatalogRoles } from "./catalog-roles.js";
 import { decodeTrust } from "./inventory.js";
@@ -32,6 +33,9 @@ export class IamRoleDirectory implements RoleDirectory {
         path: r.Path ?? "/",
         tags: tagsOf(r.Tags),
         trustPolicy: decodeTrust(r.AssumeRolePolicyDocument ?? ""),
+        ...(r.PermissionsBoundary?.PermissionsBoundaryArn
+          ? { permissionsBoundaryArn: r.PermissionsBoundary.PermissionsBoundaryArn }
+          : {}),
       };
     } catch (error) {
       if (error instanceof NoSuchEntityException) return undefined;
@@ -54,13 +58,21 @@ export class IamRoleDirectory implements RoleDirectory {
           path: r.Path ?? "/",
           tags: tagsOf(r.Tags),
           trustPolicy: decodeTrust(r.AssumeRolePolicyDocument ?? ""),
+          ...(r.PermissionsBoundary?.PermissionsBoundaryArn
+            ? { permissionsBoundaryArn: r.PermissionsBoundary.PermissionsBoundaryArn }
+            : {}),
         });
       }
     }
     return roles;
   }
 
-  ensureCatalogRoles(accountId: string, names: Set<string>, known: RoleInfo[]) {
-    return ensureCatalogRoles(this.iam, accountId, names, { dryRun: false, known });
+  ensureCatalogRoles(
+    accountId: string,
+    partition: string,
+    requests: Map<string, CatalogRequest>,
+    covered: Set<string>,
+  ) {
+    return ensureCatalogRoles(this.iam, requests, { accountId, partition, dryRun: false, covered });
   }
 }

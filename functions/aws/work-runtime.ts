@@ -6,6 +6,8 @@ import { z } from "zod";
 import type { ReconcileSettings } from "../app/ports.js";
 import type { ReconcileClusterDeps } from "../app/reconcile-cluster.js";
 import { DEFAULT_BUDGET } from "../core/budget.js";
+import { admissionFromEnv } from "./admission-settings.js";
+import { endpointSettings, isLocalRun } from "./clients.js";
 import { EksClusterApi } from "./cluster-api.js";
 import { DynamoDeletionBudget } from "./deletion-budget.js";
 import { familyBuckets, pace, parseRates } from "./pacing.js";
@@ -46,7 +48,11 @@ export function createWorkRuntime(source: NodeJS.ProcessEnv = process.env): Work
   const buckets = familyBuckets(env.PACING_SHARE, parseRates(env.PACING_RATES));
   pace(base.deps.clients.eks, "eks", buckets);
   pace(base.deps.clients.iam, "iam", buckets);
-  const common = { region: source.AWS_REGION ?? source.AWS_DEFAULT_REGION ?? "us-east-1" };
+  // endpoint overrides count only locally (PODID_LOCAL=1), as for every other client
+  const common = {
+    region: source.AWS_REGION ?? source.AWS_DEFAULT_REGION ?? "us-east-1",
+    ...endpointSettings(isLocalRun(source)),
+  };
   const db = new DynamoDBClient(common);
   const sqs = new SQSClient(common);
   const deps = {
@@ -65,6 +71,7 @@ export function createWorkRuntime(source: NodeJS.ProcessEnv = process.env): Work
     log: base.logger,
     now: () => new Date(),
   };
+  const admission = admissionFromEnv(source);
   let accountId: Promise<string> | undefined;
   const settings = async (): Promise<ReconcileSettings> => {
     accountId ??= base.env.ACCOUNT_ID
@@ -76,6 +83,7 @@ export function createWorkRuntime(source: NodeJS.ProcessEnv = process.env): Work
       adoptUnmanaged: base.env.ADOPT_UNMANAGED,
       installAgent: base.env.INSTALL_AGENT,
       budget: { floor: env.DELETION_BUDGET_FLOOR, fraction: env.DELETION_BUDGET_FRACTION },
+      admission,
     };
   };
   return { base, env, deps, settings };

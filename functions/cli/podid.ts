@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { registerCatalog } from "./commands/catalog.js";
 import { registerDeletions } from "./commands/deletions.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerLocalAws } from "./commands/local-aws.js";
@@ -6,6 +7,7 @@ import { registerMigrate } from "./commands/migrate.js";
 import { registerReconcile } from "./commands/reconcile.js";
 import { registerReplay } from "./commands/replay.js";
 import { registerTrustLint } from "./commands/trust-lint.js";
+import { terminalSafe } from "./terminal.js";
 
 /** Exit codes shared by every podid command (see DESIGN.md, command contract). */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -29,6 +31,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerDeletions(program, setExit);
   registerLocalAws(program, setExit);
   registerDemo(program, setExit);
+  registerCatalog(program, setExit);
   return program;
 }
 
@@ -46,10 +49,10 @@ export async function main(argv: string[]): Promise<number> {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (error instanceof UsageError) {
-      process.stderr.write(`podid: ${error.message}\n`);
+      process.stderr.write(`podid: ${terminalSafe(error.message)}\n`);
       return EXIT.usage;
     }
-    process.stderr.write(`podid: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`podid: ${terminalSafe(error instanceof Error ? error.message : String(error))}\n`);
     return EXIT.failure;
   }
 }

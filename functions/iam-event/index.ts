@@ -23,7 +23,7 @@ export const handler = async (event: unknown) => {
   rt.base.logger.appendKeys({ roleName });
   try {
     const settings = await rt.settings();
-    const result = await refreshTemplate(rt.deps, settings.accountId, roleName);
+    const result = await refreshTemplate(rt.deps, settings.accountId, roleName, settings.admission);
     return { status: "enqueued" as const, eventName: parsed.eventName, ...result };
   } catch (error) {
     rt.base.logger.error("iam event failed", { error: errorMessage(error) });

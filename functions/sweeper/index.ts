@@ -24,6 +24,6 @@ export const handler = async (event: unknown) => {
     return { status: "rejected" as const, reason };
   }
   const settings = await rt.settings();
-  const started = await enqueueSweep(rt.deps, settings.accountId);
+  const started = await enqueueSweep(rt.deps, settings.accountId, settings.admission);
   return { status: "enqueued" as const, ...started };
 };

@@ -116,8 +116,14 @@ describe("the built bundles with the events/ samples (triggers enqueue, the work
     expect(onboard).toEqual({ status: "enqueued", clusterName: "payments-prod" });
   });
 
-  it("cluster-event: TagResource and UntagResource enqueue the cluster; the worker re-plans it", async () => {
+  it("cluster-event: TagResource and UntagResource in real CloudTrail form (URL-encoded resourceArn) enqueue the cluster; the worker re-plans it", async () => {
     const clients = await seeded();
+    const tagEvent = sample("eks-tag-resource.json") as {
+      detail: { requestParameters: { resourceArn: string } };
+    };
+    expect(tagEvent.detail.requestParameters.resourceArn).toMatch(
+      /^arn%3Aaws%3Aeks%3A.*%3Acluster%2Fpayments-prod$/,
+    );
     await clients.eks.send(
       new TagResourceCommand({
         resourceArn: `arn:aws:eks:us-east-1:${ACCOUNT_ID}:cluster/payments-prod`,

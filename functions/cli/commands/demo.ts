@@ -7,16 +7,20 @@ import scheduledEvent from "../../../events/scheduled-sweep.json" with { type: "
 import { startLocalAccount } from "../../../local/index.js";
 import { podIdentityTrust, seedSampleFleet } from "../../../local/sample-fleet.js";
 import { type AwsClients, createClients } from "../../aws/clients.js";
+import { memoryPublisher } from "../../aws/events.js";
 import { readAssociations, readClusters, readRoles } from "../../aws/inventory.js";
+import { reconcile, silentLogger } from "../../aws/reconcile.js";
+import { DEFAULT_TEMPLATE_PATH } from "../../core/admission.js";
 import { TAG } from "../../core/tags.js";
 import { createMigrationDeps } from "../../migration/deps.js";
 import { loadMigrationDefinition, runMigrationLocally } from "../migration-runner.js";
 import { renderTable } from "../tables.js";
+import { terminalSafe } from "../terminal.js";
 import { formatReport } from "./migrate.js";
 import { type FlowReport, runFlow } from "./replay.js";
 
 const POD_IDENTITY_TAG = /^pod-identity\//;
-const out = (s = "") => process.stdout.write(`${s}\n`);
+const out = (s = "") => process.stdout.write(`${terminalSafe(s)}\n`);
 
 function tagList(tags: Record<string, string>, filter?: RegExp): string {
   return Object.entries(tags)
@@ -72,6 +76,22 @@ function printFlow(report: FlowReport): void {
   if (rows.length > 0) out(renderTable(["change", "cluster/namespace/serviceaccount"], rows));
 }
 
+/** The findings a role's tags produce (a dry-run plan scoped to the role). */
+async function printRoleFindings(clients: AwsClients, roleName: string): Promise<void> {
+  const plan = await reconcile(
+    { clients, publisher: memoryPublisher(), logger: silentLogger },
+    { scope: { kind: "role", roleName }, dryRun: true },
+  );
+  const findings = plan.findings.filter((f) => f.severity !== "info" && f.roleName === roleName);
+  if (findings.length > 0)
+    out(
+      renderTable(
+        ["severity", "code", "finding"],
+        findings.map((f) => [f.severity, f.code, f.message]),
+      ),
+    );
+}
+
 async function story(clients: AwsClients, accountId: string): Promise<void> {
   out(
     `Local AWS account ${accountId}. Seeding a sample fleet: three clusters, two template roles, one IRSA role.`,
@@ -108,7 +128,12 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
       version: "1.32",
       roleArn: `arn:aws:iam::${accountId}:role/eks-cluster-role`,
       resourcesVpcConfig: { subnetIds: ["subnet-0a1b2c3d", "subnet-4e5f6a7b"] },
-      tags: { team: "payments", env: "canary" },
+      tags: {
+        team: "payments",
+        env: "canary",
+        "pod-identity-scope/team": "payments",
+        "pod-identity-scope/env": "canary",
+      },
     }),
   );
   printFlow(
@@ -117,7 +142,10 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
   await printAssociations(clients, ["payments-canary"]);
 
   step(3, "A role is re-tagged: orders-api now binds orders-reporter and only prod clusters → iam-event");
-  const tags = { [TAG.bind]: "orders/orders-api orders/orders-reporter", [TAG.clusters]: "tag:env=prod" };
+  const tags = {
+    [TAG.bind]: "orders/orders-api orders/orders-reporter",
+    [TAG.clusters]: "tag:pod-identity-scope/env=prod",
+  };
   await clients.iam.send(
     new TagRoleCommand({
       RoleName: "orders-api",
@@ -145,10 +173,11 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
   }
   printFlow(await runFlow([{ file: "schedule", event: scheduledEvent }]));
 
-  step(5, "A bad template is reported, not applied");
+  step(5, "A bad template is reported, not applied; a tagged role outside the template path is refused");
   await clients.iam.send(
     new CreateRoleCommand({
       RoleName: "reports-writer",
+      Path: DEFAULT_TEMPLATE_PATH,
       AssumeRolePolicyDocument: podIdentityTrust(),
       Tags: [
         { Key: TAG.bind, Value: "Reports/writer" },
@@ -157,6 +186,19 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
     }),
   );
   printFlow(await runFlow([{ event: cloudTrail(tagRoleEvent, { roleName: "reports-writer", tags: [] }) }]));
+  await printRoleFindings(clients, "reports-writer");
+  await clients.iam.send(
+    new CreateRoleCommand({
+      RoleName: "ops-admin",
+      AssumeRolePolicyDocument: podIdentityTrust(),
+      Tags: [
+        { Key: TAG.bind, Value: "tools/shell" },
+        { Key: TAG.clusters, Value: "all" },
+      ],
+    }),
+  );
+  printFlow(await runFlow([{ event: cloudTrail(tagRoleEvent, { roleName: "ops-admin", tags: [] }) }]));
+  await printRoleFindings(clients, "ops-admin");
 
   step(
     6,

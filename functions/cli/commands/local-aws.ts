@@ -14,10 +14,11 @@ export function registerLocalAws(program: Command, setExit: (code: number) => vo
     })
     .action(async (opts: { port?: number }) => {
       const account = await startLocalAccount({ port: opts.port ?? 0 });
-      // the work queue and tables first; AWS_ENDPOINT_URL last: it means "ready"
+      // the work queue and tables first; AWS_ENDPOINT_URL means "ready"
       for (const [k, v] of Object.entries(localWorkEnv(account.endpoint)))
         process.stdout.write(`${k}=${v}\n`);
-      process.stdout.write(`AWS_ENDPOINT_URL=${account.endpoint}\n`);
+      // PODID_LOCAL=1 lets the functions' bundles honour AWS_ENDPOINT_URL (deployed, they never do)
+      process.stdout.write(`AWS_ENDPOINT_URL=${account.endpoint}\nPODID_LOCAL=1\n`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once("SIGINT", stop);

@@ -1,10 +1,12 @@
 import type { Command } from "commander";
 import scheduledEvent from "../../../events/scheduled-sweep.json" with { type: "json" };
+import { admissionFromEnv } from "../../aws/admission-settings.js";
 import { createClients } from "../../aws/clients.js";
 import { memoryPublisher } from "../../aws/events.js";
 import { type ReconcileSummary, reconcile, silentLogger } from "../../aws/reconcile.js";
 import { SEVERITIES } from "../../core/trust/findings.js";
 import { renderTable } from "../tables.js";
+import { terminalSafe } from "../terminal.js";
 import { formatFlow, runFlow } from "./replay.js";
 
 /** The readable form of a reconcile summary: changes, findings, counts. */
@@ -56,10 +58,20 @@ export function registerReconcile(program: Command, setExit: (code: number) => v
     .option("--cluster <name...>", "only these clusters")
     .action(async (opts: { json?: boolean; cluster?: string[] }) => {
       const summary = await reconcile(
-        { clients: createClients(), publisher: memoryPublisher(), logger: silentLogger },
-        { scope: opts.cluster ? { kind: "clusters", names: opts.cluster } : { kind: "all" }, dryRun: true },
+        {
+          clients: createClients({ endpointOverrides: true }),
+          publisher: memoryPublisher(),
+          logger: silentLogger,
+        },
+        {
+          scope: opts.cluster ? { kind: "clusters", names: opts.cluster } : { kind: "all" },
+          dryRun: true,
+          admission: admissionFromEnv(),
+        },
       );
-      process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary, "Plan"));
+      process.stdout.write(
+        opts.json ? `${JSON.stringify(summary)}\n` : terminalSafe(formatSummary(summary, "Plan")),
+      );
       setExit(summary.changes.length > 0 ? 2 : 0);
     });
   program
@@ -70,17 +82,23 @@ export function registerReconcile(program: Command, setExit: (code: number) => v
     .action(async (opts: { json?: boolean; dryRun?: boolean }) => {
       if (opts.dryRun) {
         const summary = await reconcile(
-          { clients: createClients(), publisher: memoryPublisher(), logger: silentLogger },
-          { scope: { kind: "all" }, dryRun: true },
+          {
+            clients: createClients({ endpointOverrides: true }),
+            publisher: memoryPublisher(),
+            logger: silentLogger,
+          },
+          { scope: { kind: "all" }, dryRun: true, admission: admissionFromEnv() },
         );
         process.stdout.write(
-          opts.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary, "Sweep (dry run)"),
+          opts.json
+            ? `${JSON.stringify(summary)}\n`
+            : terminalSafe(formatSummary(summary, "Sweep (dry run)")),
         );
         setExit(summary.failed > 0 ? 1 : 0);
         return;
       }
       const report = await runFlow([{ file: "schedule", event: scheduledEvent }]);
-      process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatFlow(report));
+      process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : terminalSafe(formatFlow(report)));
       setExit(report.handled ? 0 : 1);
     });
 }
