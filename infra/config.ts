@@ -17,6 +17,8 @@ export const autopilotConfigSchema = z.object({
   regions: z.array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/)).default(["us-east-1"]),
   /** e-mail subscribed to the alarm topic */
   alarmEmail: z.string().email().optional(),
+  /** role names the migration must never edit (explicit IAM Deny on UpdateAssumeRolePolicy) */
+  protectedRoles: z.array(z.string().regex(/^[\w+=,.@/-]{1,512}$/)).default([]),
   /** days of log retention */
   logRetentionDays: z.coerce.number().int().default(30),
 });
@@ -31,7 +33,10 @@ export function configFromContext(get: (key: string) => unknown): AutopilotConfi
   for (const key of Object.keys(autopilotConfigSchema.shape)) {
     const value = get(key);
     if (value === undefined) continue;
-    raw[key] = key === "regions" && typeof value === "string" ? value.split(",").map((r) => r.trim()) : value;
+    raw[key] =
+      (key === "regions" || key === "protectedRoles") && typeof value === "string"
+        ? value.split(",").map((r) => r.trim())
+        : value;
     if (typeof value === "string" && ["dryRun", "installAgent", "adoptUnmanaged"].includes(key))
       raw[key] = value === "true";
   }
