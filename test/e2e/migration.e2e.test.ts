@@ -87,9 +87,9 @@ describe("the migration state machine (synthesized definition, built bundle, loc
     expect(result.report?.nextSteps.join(" ")).toMatch(/podid migrate finalize --cluster prod/);
     expect(policiesEqual(after, before)).toBe(false);
     // the added trust keeps IRSA's scope: this cluster, this namespace, this service account
-    const added = (JSON.parse(after).Statement as { Condition?: { StringEquals?: Record<string, unknown> } }[]).find(
-      (st) => JSON.stringify(st).includes("pods.eks.amazonaws.com"),
-    );
+    const added = (
+      JSON.parse(after).Statement as { Condition?: { StringEquals?: Record<string, unknown> } }[]
+    ).find((st) => JSON.stringify(st).includes("pods.eks.amazonaws.com"));
     expect(added?.Condition?.StringEquals).toEqual({
       "aws:SourceAccount": ACCOUNT_ID,
       "aws:RequestTag/eks-cluster-arn": `arn:aws:eks:us-east-1:${ACCOUNT_ID}:cluster/prod`,
@@ -233,11 +233,19 @@ describe("the migration state machine (synthesized definition, built bundle, loc
     const before = await trustOf(c, "reader");
 
     const gate = waitingRun();
-    const running = migrate({ clusterName: "prod" }, { autoApprove: false, onWaitingForApproval: gate.notify });
+    const running = migrate(
+      { clusterName: "prod" },
+      { autoApprove: false, onWaitingForApproval: gate.notify },
+    );
     const id = await gate.id;
-    const execution = await h.deps.executions.describe(`${h.deps.stateMachines.run.replace(":stateMachine:", ":execution:")}:${id}`);
+    const execution = await h.deps.executions.describe(
+      `${h.deps.stateMachines.run.replace(":stateMachine:", ":execution:")}:${id}`,
+    );
     const { runKeyOf } = await import("../../functions/migration/authority.js");
-    await h.deps.store.put(runKeyOf(execution!), KEYS.decision, { decision: "rejected", reason: "change freeze" });
+    await h.deps.store.put(runKeyOf(execution!), KEYS.decision, {
+      decision: "rejected",
+      reason: "change freeze",
+    });
     const result = await running;
 
     expect(result.status).toBe("failed");
@@ -254,12 +262,10 @@ describe("the migration state machine (synthesized definition, built bundle, loc
     expect(result.error?.cause).toMatch(/removeIrsaTrust/);
   });
 
-  const boundaries = ["AddPodIdentityTrust", "CreateAssociations", "Verify"].flatMap(
-    (step) => [
-      [step, "before"],
-      [step, "after"],
-    ],
-  );
+  const boundaries = ["AddPodIdentityTrust", "CreateAssociations", "Verify"].flatMap((step) => [
+    [step, "before"],
+    [step, "after"],
+  ]);
   it.each(boundaries)(
     "rolls back on a fault at %s (%s the step's work): trust policies equal to the originals, no leftover association",
     async (step, when) => {
@@ -310,7 +316,7 @@ describe("the migration state machine (synthesized definition, built bundle, loc
     expect(await associationsOf(c, "prod")).toEqual([]);
   });
 
-  it("rolls back when verification finds an association changed during the soak", async () => {
+  it("leaves an association someone changed during the soak, and reports the rollback incomplete", async () => {
     const c = awsClientsFor(ctx.account.endpoint);
     await irsaCluster(c, "prod");
     await createIrsaRole(c, "reader", { prod: ["reports/reader"] });
@@ -334,10 +340,20 @@ describe("the migration state machine (synthesized definition, built bundle, loc
       },
     );
 
-    expect(result.report?.outcome).toBe("rolled-back");
+    // someone else's change to the association survives; the rollback says it could not undo it
+    expect(result.error?.name).toBe("MigrationRollbackIncomplete");
+    expect(result.report?.outcome).toBe("rollback-incomplete");
     expect(result.report?.error?.name).toBe("VerificationError");
+    expect(result.report?.undone?.incomplete).toEqual([
+      {
+        what: "association reports/reader",
+        difference: [expect.stringMatching(/now uses arn:aws:iam::\d+:role\/intruder: left as it is/)],
+      },
+    ]);
     expect(policiesEqual(await trustOf(c, "reader"), original)).toBe(true);
-    expect(await associationsOf(c, "prod")).toEqual([]);
+    expect(await associationsOf(c, "prod")).toEqual([
+      { slot: "reports/reader", role: "intruder", owned: false },
+    ]);
   });
 
   it("refuses invalid input with a clear error", async () => {

@@ -5,7 +5,11 @@ import {
   rollbackLocally,
   runMigrationLocally,
 } from "../../functions/cli/migration-runner.js";
-import { createMigrationDeps, localMigrationEnv, type MigrationDeps } from "../../functions/migration/deps.js";
+import {
+  createMigrationDeps,
+  localMigrationEnv,
+  type MigrationDeps,
+} from "../../functions/migration/deps.js";
 import type { MigrationTask } from "../../functions/migration/index.js";
 import { migrationMachinesOf, stateMachinesOf } from "../../infra/definitions.js";
 import { ACCOUNT_ID } from "./local-account.js";
@@ -18,9 +22,18 @@ export interface MigrationHarness {
   definitions: ReturnType<typeof migrationMachinesOf>;
   deps: MigrationDeps;
   bundle: Handler;
-  migrate(input: Record<string, unknown>, options?: Partial<LocalRunOptions>): ReturnType<typeof runMigrationLocally>;
-  finalize(input: Record<string, unknown>, options?: Partial<LocalRunOptions>): ReturnType<typeof finalizeLocally>;
-  rollback(input: Record<string, unknown>, options?: Partial<LocalRunOptions>): ReturnType<typeof rollbackLocally>;
+  migrate(
+    input: Record<string, unknown>,
+    options?: Partial<LocalRunOptions>,
+  ): ReturnType<typeof runMigrationLocally>;
+  finalize(
+    input: Record<string, unknown>,
+    options?: Partial<LocalRunOptions>,
+  ): ReturnType<typeof finalizeLocally>;
+  rollback(
+    input: Record<string, unknown>,
+    options?: Partial<LocalRunOptions>,
+  ): ReturnType<typeof rollbackLocally>;
 }
 
 let runs = 0;
@@ -30,15 +43,19 @@ let runs = 0;
  * built bundle and the synthesized definitions. Call in beforeAll after the account started.
  */
 export async function migrationHarness(accountEnv: Record<string, string>): Promise<MigrationHarness> {
-  const machines = stateMachinesOf(synthTemplates()["PodIdentityAutopilot-us-east-1"] as never, functionNameOf);
+  const machines = stateMachinesOf(
+    synthTemplates()["PodIdentityAutopilot-us-east-1"] as never,
+    functionNameOf,
+  );
   const definitions = migrationMachinesOf(machines);
   Object.assign(process.env, accountEnv, localMigrationEnv(ACCOUNT_ID), {
     AWS_MAX_ATTEMPTS: "2",
     POWERTOOLS_LOG_LEVEL: "SILENT",
     POWERTOOLS_METRICS_DISABLED: "true",
   });
-  const bundle = ((await import(pathToFileURL("dist/functions/migration/index.mjs").href)) as { handler: Handler })
-    .handler;
+  const bundle = (
+    (await import(pathToFileURL("dist/functions/migration/index.mjs").href)) as { handler: Handler }
+  ).handler;
   const deps = createMigrationDeps();
   const common = (options: Partial<LocalRunOptions>) => ({
     deps,

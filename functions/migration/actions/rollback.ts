@@ -117,8 +117,16 @@ async function undoAssociations(
           associationId: summary.associationId,
         }),
       );
-      if (association?.tags?.["pod-identity/migration"] !== runName || association.roleArn !== item.roleArn)
+      if (association?.tags?.["pod-identity/migration"] !== runName) continue;
+      if (association.roleArn !== item.roleArn) {
+        report.incomplete.push({
+          what: `association ${item.namespace}/${item.serviceAccount}`,
+          difference: [
+            `this run created it for ${item.roleArn}; it now uses ${association.roleArn}: left as it is`,
+          ],
+        });
         continue;
+      }
       try {
         await deps.clients.eks.send(
           new DeletePodIdentityAssociationCommand({
