@@ -1,38 +1,24 @@
 import { randomUUID } from "node:crypto";
+import {
+  type AddonVersion,
+  addonDefinition,
+  addonVersion,
+  checkPodIdentitySupport,
+} from "./addon-catalog.js";
 import { parseRoleArn } from "./eks-validation.js";
 import { EksApiError, epochSeconds } from "./http.js";
 import type { ClusterRef, PodIdentityStore } from "./pod-identity.js";
 
-/** Add-ons the local account knows, with their default version and the service accounts they run as. */
-export const KNOWN_ADDONS: Record<string, { version: string; namespace: string; serviceAccounts: string[] }> =
-  {
-    "eks-pod-identity-agent": { version: "v1.3.8-eksbuild.2", namespace: "kube-system", serviceAccounts: [] },
-    "vpc-cni": { version: "v1.19.5-eksbuild.1", namespace: "kube-system", serviceAccounts: ["aws-node"] },
-    coredns: { version: "v1.11.4-eksbuild.14", namespace: "kube-system", serviceAccounts: [] },
-    "kube-proxy": { version: "v1.32.3-eksbuild.7", namespace: "kube-system", serviceAccounts: [] },
-    "aws-ebs-csi-driver": {
-      version: "v1.44.0-eksbuild.1",
-      namespace: "kube-system",
-      serviceAccounts: ["ebs-csi-controller-sa"],
-    },
-    "aws-efs-csi-driver": {
-      version: "v2.1.8-eksbuild.1",
-      namespace: "kube-system",
-      serviceAccounts: ["efs-csi-controller-sa"],
-    },
-    "amazon-cloudwatch-observability": {
-      version: "v4.1.0-eksbuild.1",
-      namespace: "amazon-cloudwatch",
-      serviceAccounts: ["cloudwatch-agent"],
-    },
-    "aws-mountpoint-s3-csi-driver": {
-      version: "v1.15.0-eksbuild.1",
-      namespace: "kube-system",
-      serviceAccounts: ["s3-csi-driver-sa"],
-    },
-  };
+/** An add-on update as DescribeUpdate reports it (model shape `Update`). */
+interface StoredUpdate {
+  id: string;
+  params: { type: string; value: string }[];
+  createdAt: Date;
+  readyAt: number;
+}
 
-interface StoredAddon {
+/** An add-on as the local account stores it. */
+export interface StoredAddon {
   addonName: string;
   clusterName: string;
   addonVersion: string;
@@ -43,23 +29,16 @@ interface StoredAddon {
   tags: Record<string, string>;
   configurationValues?: string;
   associationIds: string[];
+  /** CREATING or UPDATING until `readyAt` (front clock, ms), then ACTIVE */
+  pending: "CREATING" | "UPDATING";
+  readyAt: number;
+  updates: StoredUpdate[];
 }
 
-function addonJson(a: StoredAddon, associationArns: string[]): Record<string, unknown> {
-  return {
-    addonName: a.addonName,
-    clusterName: a.clusterName,
-    status: "ACTIVE",
-    addonVersion: a.addonVersion,
-    health: { issues: [] },
-    addonArn: a.addonArn,
-    createdAt: epochSeconds(a.createdAt),
-    modifiedAt: epochSeconds(a.modifiedAt),
-    ...(a.serviceAccountRoleArn ? { serviceAccountRoleArn: a.serviceAccountRoleArn } : {}),
-    tags: a.tags,
-    ...(a.configurationValues ? { configurationValues: a.configurationValues } : {}),
-    podIdentityAssociations: associationArns,
-  };
+/** The front's clock and the configured CREATING/UPDATING duration. */
+export interface AddonClock {
+  now(): number;
+  transitionMs(): number;
 }
 
 interface AddonPodIdentity {
@@ -71,7 +50,6 @@ function parsePodIdentityList(addonName: string, raw: unknown): AddonPodIdentity
   if (raw === undefined || raw === null) return undefined;
   if (!Array.isArray(raw))
     throw new EksApiError("InvalidParameterException", "podIdentityAssociations must be a list");
-  const known = KNOWN_ADDONS[addonName];
   const seen = new Set<string>();
   return raw.map((item) => {
     const entry = item as Partial<AddonPodIdentity> | null;
@@ -79,12 +57,6 @@ function parsePodIdentityList(addonName: string, raw: unknown): AddonPodIdentity
       throw new EksApiError(
         "InvalidParameterException",
         "Each pod identity association needs serviceAccount and roleArn",
-      );
-    }
-    if (!known?.serviceAccounts.includes(entry.serviceAccount)) {
-      throw new EksApiError(
-        "InvalidParameterException",
-        `Add-on ${addonName} does not use service account ${entry.serviceAccount}`,
         { addonName },
       );
     }
@@ -92,7 +64,9 @@ function parsePodIdentityList(addonName: string, raw: unknown): AddonPodIdentity
       throw new EksApiError(
         "InvalidParameterException",
         `Duplicate service account ${entry.serviceAccount}`,
-        { addonName },
+        {
+          addonName,
+        },
       );
     }
     seen.add(entry.serviceAccount);
@@ -104,7 +78,10 @@ function parsePodIdentityList(addonName: string, raw: unknown): AddonPodIdentity
 export class AddonStore {
   private byCluster = new Map<string, Map<string, StoredAddon>>();
 
-  constructor(private readonly associations: PodIdentityStore) {}
+  constructor(
+    private readonly associations: PodIdentityStore,
+    private readonly clock: AddonClock = { now: () => Date.now(), transitionMs: () => 0 },
+  ) {}
 
   reset(): void {
     this.byCluster.clear();
@@ -114,8 +91,33 @@ export class AddonStore {
     this.byCluster.delete(key);
   }
 
+  /** The ARNs of the add-on's associations that still exist (a direct delete removes one). */
   private arns(cluster: ClusterRef, addon: StoredAddon): string[] {
+    addon.associationIds = addon.associationIds.filter((id) => this.associations.find(cluster, id));
     return addon.associationIds.map((id) => this.associations.get(cluster, id).associationArn);
+  }
+
+  private status(addon: StoredAddon): string {
+    return this.clock.now() < addon.readyAt ? addon.pending : "ACTIVE";
+  }
+
+  private json(cluster: ClusterRef, a: StoredAddon): Record<string, unknown> {
+    return {
+      addonName: a.addonName,
+      clusterName: a.clusterName,
+      status: this.status(a),
+      addonVersion: a.addonVersion,
+      health: { issues: [] },
+      addonArn: a.addonArn,
+      createdAt: epochSeconds(a.createdAt),
+      modifiedAt: epochSeconds(a.modifiedAt),
+      ...(a.serviceAccountRoleArn ? { serviceAccountRoleArn: a.serviceAccountRoleArn } : {}),
+      tags: a.tags,
+      publisher: "eks",
+      owner: "aws",
+      ...(a.configurationValues ? { configurationValues: a.configurationValues } : {}),
+      podIdentityAssociations: this.arns(cluster, a),
+    };
   }
 
   private find(cluster: ClusterRef, name: string): StoredAddon {
@@ -131,6 +133,11 @@ export class AddonStore {
       );
     }
     return addon;
+  }
+
+  /** The add-on with this ARN (TagResource on add-on ARNs), if any. */
+  byArn(cluster: ClusterRef, arn: string): StoredAddon | undefined {
+    return [...(this.byCluster.get(cluster.key)?.values() ?? [])].find((a) => a.addonArn === arn);
   }
 
   list(cluster: ClusterRef, query: URLSearchParams): { addons: string[]; nextToken?: string } {
@@ -152,43 +159,49 @@ export class AddonStore {
   }
 
   describe(cluster: ClusterRef, name: string): Record<string, unknown> {
-    const addon = this.find(cluster, name);
-    return addonJson(addon, this.arns(cluster, addon));
+    return this.json(cluster, this.find(cluster, name));
   }
 
+  /** CreateAddon: the add-on is CREATING for the configured transition time, then ACTIVE. */
   async create(cluster: ClusterRef, body: Record<string, unknown>): Promise<Record<string, unknown>> {
     const name = body.addonName;
-    if (typeof name !== "string" || !KNOWN_ADDONS[name]) {
-      throw new EksApiError("InvalidParameterException", `Addon ${String(name)} specified is not supported`);
-    }
+    const definition = addonDefinition(name);
+    const addonName = name as string;
+    const version = addonVersion(addonName, body.addonVersion);
     let map = this.byCluster.get(cluster.key);
     if (!map) {
       map = new Map();
       this.byCluster.set(cluster.key, map);
     }
-    if (map.has(name)) {
-      throw new EksApiError("ResourceInUseException", `Addon already exists: ${name}`, {
+    if (map.has(addonName)) {
+      throw new EksApiError("ResourceInUseException", `Addon already exists: ${addonName}`, {
         clusterName: cluster.name,
-        addonName: name,
+        addonName,
       });
     }
     const serviceAccountRoleArn = body.serviceAccountRoleArn;
     if (serviceAccountRoleArn !== undefined && !parseRoleArn(serviceAccountRoleArn)) {
-      throw new EksApiError("InvalidParameterException", "Invalid serviceAccountRoleArn", {
-        addonName: name,
-      });
+      throw new EksApiError("InvalidParameterException", "Invalid serviceAccountRoleArn", { addonName });
     }
-    const pods = parsePodIdentityList(name, body.podIdentityAssociations) ?? [];
-    const now = new Date();
+    const pods = parsePodIdentityList(addonName, body.podIdentityAssociations) ?? [];
+    checkPodIdentitySupport(
+      addonName,
+      version,
+      pods.map((p) => p.serviceAccount),
+    );
+    const now = new Date(this.clock.now());
     const addon: StoredAddon = {
-      addonName: name,
+      addonName,
       clusterName: cluster.name,
-      addonVersion: typeof body.addonVersion === "string" ? body.addonVersion : KNOWN_ADDONS[name]!.version,
-      addonArn: `arn:aws:eks:${cluster.region}:${cluster.accountId}:addon/${cluster.name}/${name}/${randomUUID()}`,
+      addonVersion: version.addonVersion,
+      addonArn: `arn:aws:eks:${cluster.region}:${cluster.accountId}:addon/${cluster.name}/${addonName}/${randomUUID()}`,
       createdAt: now,
       modifiedAt: now,
       tags: (body.tags as Record<string, string> | undefined) ?? {},
       associationIds: [],
+      pending: "CREATING",
+      readyAt: now.getTime() + this.clock.transitionMs(),
+      updates: [],
       ...(typeof serviceAccountRoleArn === "string" ? { serviceAccountRoleArn } : {}),
       ...(typeof body.configurationValues === "string"
         ? { configurationValues: body.configurationValues }
@@ -199,35 +212,50 @@ export class AddonStore {
       for (const pod of pods) {
         const a = await this.associations.create(
           cluster,
-          {
-            namespace: KNOWN_ADDONS[name]!.namespace,
-            serviceAccount: pod.serviceAccount,
-            roleArn: pod.roleArn,
-          },
+          { namespace: definition.namespace, serviceAccount: pod.serviceAccount, roleArn: pod.roleArn },
           addon.addonArn,
         );
         created.push(a.associationId);
       }
     } catch (error) {
-      for (const id of created) this.associations.delete(cluster, id, addon.addonArn);
+      for (const id of created) this.associations.delete(cluster, id);
       throw error;
     }
     addon.associationIds = created;
-    map.set(name, addon);
-    return addonJson(addon, this.arns(cluster, addon));
+    map.set(addonName, addon);
+    // CreateAddon answers CREATING; DescribeAddon says ACTIVE once the transition time has passed
+    return { ...this.json(cluster, addon), status: "CREATING" };
   }
 
-  /** UpdateAddon: podIdentityAssociations, when given, replaces the add-on's associations. */
+  /**
+   * UpdateAddon: podIdentityAssociations, when given, replaces the add-on's associations; the add-on
+   * is UPDATING for the configured transition time. A second update while it is CREATING or UPDATING
+   * is refused with ResourceInUseException (the message text is the local account's own).
+   */
   async update(
     cluster: ClusterRef,
     name: string,
     body: Record<string, unknown>,
   ): Promise<Record<string, unknown>> {
     const addon = this.find(cluster, name);
+    const state = this.status(addon);
+    if (state !== "ACTIVE") {
+      throw new EksApiError("ResourceInUseException", `Addon ${name} is ${state}; wait until it is ACTIVE`, {
+        clusterName: cluster.name,
+        addonName: name,
+      });
+    }
+    const target: AddonVersion = addonVersion(name, body.addonVersion ?? addon.addonVersion);
     const pods = parsePodIdentityList(name, body.podIdentityAssociations);
+    if (pods)
+      checkPodIdentitySupport(
+        name,
+        target,
+        pods.map((p) => p.serviceAccount),
+      );
     const params: { type: string; value: string }[] = [];
     if (typeof body.addonVersion === "string") {
-      addon.addonVersion = body.addonVersion;
+      addon.addonVersion = target.addonVersion;
       params.push({ type: "AddonVersion", value: body.addonVersion });
     }
     if (typeof body.serviceAccountRoleArn === "string") {
@@ -235,23 +263,21 @@ export class AddonStore {
       else addon.serviceAccountRoleArn = body.serviceAccountRoleArn;
       params.push({ type: "ServiceAccountRoleArn", value: body.serviceAccountRoleArn });
     }
+    if (typeof body.resolveConflicts === "string")
+      params.push({ type: "ResolveConflicts", value: body.resolveConflicts });
     if (typeof body.configurationValues === "string") {
       addon.configurationValues = body.configurationValues;
       params.push({ type: "ConfigurationValues", value: body.configurationValues });
     }
     if (pods) {
-      const namespace = KNOWN_ADDONS[name]!.namespace;
+      const namespace = addonDefinition(name).namespace;
+      this.arns(cluster, addon);
       const current = addon.associationIds.map((id) => this.associations.get(cluster, id));
       const keep: string[] = [];
       for (const pod of pods) {
         const existing = current.find((a) => a.serviceAccount === pod.serviceAccount);
         if (existing) {
-          await this.associations.update(
-            cluster,
-            existing.associationId,
-            { roleArn: pod.roleArn },
-            addon.addonArn,
-          );
+          await this.associations.update(cluster, existing.associationId, { roleArn: pod.roleArn });
           keep.push(existing.associationId);
         } else {
           const a = await this.associations.create(
@@ -263,28 +289,56 @@ export class AddonStore {
         }
       }
       for (const a of current) {
-        if (!keep.includes(a.associationId))
-          this.associations.delete(cluster, a.associationId, addon.addonArn);
+        if (!keep.includes(a.associationId)) this.associations.delete(cluster, a.associationId);
       }
       addon.associationIds = keep;
       params.push({ type: "PodIdentityAssociations", value: JSON.stringify(pods) });
     }
-    addon.modifiedAt = new Date();
-    return {
+    const now = this.clock.now();
+    addon.modifiedAt = new Date(now);
+    addon.pending = "UPDATING";
+    addon.readyAt = now + this.clock.transitionMs();
+    const update: StoredUpdate = {
       id: randomUUID(),
-      status: "InProgress",
-      type: "AddonUpdate",
       params,
-      createdAt: epochSeconds(addon.modifiedAt),
-      errors: [],
+      createdAt: addon.modifiedAt,
+      readyAt: addon.readyAt,
     };
+    addon.updates.push(update);
+    // UpdateAddon always answers InProgress (EKS User Guide, add-ons-iam; model `UpdateAddonResponse`)
+    return { ...updateJson(update, now), status: "InProgress" };
   }
 
-  delete(cluster: ClusterRef, name: string): Record<string, unknown> {
+  /** DescribeUpdate for an add-on update: InProgress until the add-on is ACTIVE again, then Successful. */
+  describeUpdate(cluster: ClusterRef, name: string, updateId: string): Record<string, unknown> {
     const addon = this.find(cluster, name);
-    const json = addonJson(addon, this.arns(cluster, addon));
-    for (const id of addon.associationIds) this.associations.delete(cluster, id, addon.addonArn);
+    const update = addon.updates.find((u) => u.id === updateId);
+    if (!update) {
+      throw new EksApiError("ResourceNotFoundException", `No update found for ID: ${updateId}`, {
+        clusterName: cluster.name,
+        addonName: name,
+      });
+    }
+    return updateJson(update, this.clock.now());
+  }
+
+  /** DeleteAddon; `preserve` keeps the add-on's associations (they keep their ownerArn). */
+  delete(cluster: ClusterRef, name: string, preserve = false): Record<string, unknown> {
+    const addon = this.find(cluster, name);
+    const json = this.json(cluster, addon);
+    if (!preserve) for (const id of addon.associationIds) this.associations.delete(cluster, id);
     this.byCluster.get(cluster.key)?.delete(name);
     return { ...json, status: "DELETING" };
   }
+}
+
+function updateJson(u: StoredUpdate, now: number): Record<string, unknown> {
+  return {
+    id: u.id,
+    status: now < u.readyAt ? "InProgress" : "Successful",
+    type: "AddonUpdate",
+    params: u.params,
+    createdAt: epochSeconds(u.createdAt),
+    errors: [],
+  };
 }

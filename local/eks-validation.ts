@@ -2,7 +2,8 @@ import { EksApiError } from "./http.js";
 import type { MotoRole } from "./moto-client.js";
 
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
+// IAM: path "/" or "/…/" of characters \u0021-\u007E (model `pathType`), role name [\w+=,.@-]{1,64}
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role(\/(?:[\u0021-\u007E]*\/)?)([\w+=,.@-]{1,64})$/;
 
 /** Kubernetes namespace: a DNS-1123 label. */
 export function validNamespace(value: unknown): value is string {
@@ -19,11 +20,13 @@ export function validServiceAccount(value: unknown): value is string {
   );
 }
 
-/** Splits an IAM role ARN into account and role name, or undefined when it is not one. */
-export function parseRoleArn(arn: unknown): { accountId: string; roleName: string } | undefined {
+/** Splits an IAM role ARN into account, path (`/` or `/a/b/`) and role name, or undefined. */
+export function parseRoleArn(
+  arn: unknown,
+): { accountId: string; path: string; roleName: string } | undefined {
   if (typeof arn !== "string") return undefined;
   const match = ROLE_ARN.exec(arn);
-  return match ? { accountId: match[1]!, roleName: match[2]! } : undefined;
+  return match ? { accountId: match[1]!, path: match[2]!, roleName: match[3]! } : undefined;
 }
 
 function asList(value: unknown): unknown[] {
@@ -64,38 +67,44 @@ export function trustsPodIdentity(policy: unknown, needTagSession: boolean): boo
   return granted("sts:AssumeRole") && (!needTagSession || granted("sts:TagSession"));
 }
 
+/** EKS's answer when the role ARN names no role (real text: terraform-provider-aws#34711). */
+export const ROLE_MISSING = "Role provided in the request does not exist.";
+
 /**
  * Checks a role for an association the way EKS does at create/update: it must be a role ARN in
- * the cluster's account, visible in IAM, trusting pods.eks.amazonaws.com.
+ * the cluster's account, visible in IAM under exactly that path (the name resolves
+ * case-insensitively, as IAM resolves names), trusting pods.eks.amazonaws.com. The messages are the
+ * real ones (terraform-provider-aws#34711, #41483; eksctl#8718).
  */
 export async function checkRoleForAssociation(options: {
   getRole: (accountId: string, roleName: string) => Promise<MotoRole | undefined>;
   clusterAccountId: string;
   roleArn: unknown;
   disableSessionTags: boolean;
-  invisibleRoles: (roleName: string) => boolean;
+  invisibleRoles: (accountId: string, roleName: string) => boolean;
 }): Promise<string> {
   const parsed = parseRoleArn(options.roleArn);
   if (!parsed)
     throw new EksApiError("InvalidParameterException", `Invalid role ARN: ${String(options.roleArn)}`);
   if (parsed.accountId !== options.clusterAccountId) {
-    throw new EksApiError(
-      "InvalidParameterException",
-      `Role ${String(options.roleArn)} must be in the same account as the cluster (${options.clusterAccountId})`,
-    );
+    throw new EksApiError("InvalidParameterException", "Cross-account pass role is not allowed");
   }
-  const role = options.invisibleRoles(parsed.roleName)
+  const role = options.invisibleRoles(parsed.accountId, parsed.roleName)
     ? undefined
     : await options.getRole(parsed.accountId, parsed.roleName);
-  if (!role) {
-    throw new EksApiError("InvalidParameterException", `Role ${String(options.roleArn)} does not exist`);
+  const actual = role ? parseRoleArn(role.arn) : undefined;
+  if (
+    !role ||
+    !actual ||
+    actual.path !== parsed.path ||
+    actual.roleName.toLowerCase() !== parsed.roleName.toLowerCase()
+  ) {
+    throw new EksApiError("InvalidParameterException", ROLE_MISSING);
   }
   if (!trustsPodIdentity(role.trustPolicy, !options.disableSessionTags)) {
     throw new EksApiError(
       "InvalidParameterException",
-      options.disableSessionTags
-        ? `Trust policy of role ${role.arn} does not allow sts:AssumeRole for pods.eks.amazonaws.com`
-        : `Trust policy of role ${role.arn} does not allow sts:AssumeRole and sts:TagSession for pods.eks.amazonaws.com`,
+      "Trust policy of the role provided is invalid. Follow the official documentation to resolve the issue.",
     );
   }
   return role.arn;

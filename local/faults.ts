@@ -28,6 +28,16 @@ export const faultConfigSchema = z
     seed: z.number().int().optional(),
     /** a role created in IAM stays invisible to EKS for this many milliseconds */
     iamConsistencyDelayMs: z.number().int().min(0).max(600_000).optional(),
+    /**
+     * after UpdateAssumeRolePolicy, GetRole (and the EKS role check) keep returning the previous
+     * trust policy for this many milliseconds of the front's clock (IAM eventual consistency)
+     */
+    trustPolicyConsistencyDelayMs: z.number().int().min(0).max(600_000).optional(),
+    /**
+     * CreateAddon leaves the add-on CREATING and UpdateAddon leaves it UPDATING for this many
+     * milliseconds of the front's clock before it is ACTIVE (default 0: ACTIVE on the next read)
+     */
+    addonTransitionMs: z.number().int().min(0).max(3_600_000).optional(),
     /** fail the next N calls of an operation with a 5xx (deterministic injection) */
     failNext: z.record(z.string(), z.number().int().min(0)).optional(),
     /** let the first N calls of an operation pass before failNext applies to it */

@@ -8,10 +8,13 @@ import {
   type ServerResponse,
 } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
+import { describeAddonConfiguration, describeAddonVersions } from "./addon-catalog.js";
 import { AddonStore } from "./addons.js";
+import { applyTagOperation, parseLocalResourceArn } from "./eks-tags.js";
 import { FaultInjector, faultConfigSchema } from "./faults.js";
 import { awsJsonError, EksApiError, eksError, jsonResponse, type LocalResponse, queryError } from "./http.js";
-import { describeCluster, getRole, type MotoRole } from "./moto-client.js";
+import { IamRoles } from "./iam-roles.js";
+import { describeCluster } from "./moto-client.js";
 import { identify, type RequestIdentity } from "./operations.js";
 import { associationJson, type ClusterRef, PodIdentityStore } from "./pod-identity.js";
 
@@ -41,37 +44,44 @@ export class LocalFront {
   readonly faults = new FaultInjector();
   readonly associations: PodIdentityStore;
   readonly addons: AddonStore;
-  private readonly roleCreatedAt = new Map<string, number>();
+  /** IAM semantics moto lacks: case-insensitive role names, eventual consistency */
+  readonly iam: IamRoles;
   private readonly overlays = new Map<string, ClusterOverlay>();
-  // moto is the source of truth; these caches only save round trips and are dropped on every
-  // write the front proxies (all writes pass through it), so they are never stale.
+  // moto is the source of truth; this cache only saves round trips and is dropped on every
+  // write the front proxies (all writes pass through it), so it is never stale.
   private readonly clusterCache = new Map<string, ClusterRef>();
-  private readonly roleCache = new Map<string, Promise<MotoRole | undefined>>();
+  private clockOffsetMs = 0;
   private server?: Server;
   /** every update and delete of an association made through the API, with what it was before */
   readonly journal: JournalEntry[] = [];
 
   constructor(private readonly motoUrl: string) {
-    this.associations = new PodIdentityStore({
-      invisibleRoles: (roleName) => this.invisible(roleName),
-      getRole: (accountId, roleName) => {
-        const key = `${accountId}/${roleName}`;
-        let cached = this.roleCache.get(key);
-        if (!cached) {
-          cached = getRole(motoUrl, accountId, roleName);
-          this.roleCache.set(key, cached);
-          cached.catch(() => this.roleCache.delete(key));
-        }
-        return cached;
-      },
+    const now = () => this.now();
+    this.iam = new IamRoles(motoUrl, now, {
+      roleVisibilityDelayMs: () => this.faults.settings.iamConsistencyDelayMs ?? 0,
+      trustDelayMs: () => this.faults.settings.trustPolicyConsistencyDelayMs ?? 0,
     });
-    this.addons = new AddonStore(this.associations);
+    this.associations = new PodIdentityStore({
+      invisibleRoles: (accountId, roleName) => this.iam.invisible(accountId, roleName),
+      getRole: (accountId, roleName) => this.iam.roleForEks(accountId, roleName),
+    });
+    this.addons = new AddonStore(this.associations, {
+      now,
+      transitionMs: () => this.faults.settings.addonTransitionMs ?? 0,
+    });
   }
 
-  private invisible(roleName: string): boolean {
-    const delay = this.faults.settings.iamConsistencyDelayMs ?? 0;
-    const created = this.roleCreatedAt.get(roleName);
-    return delay > 0 && created !== undefined && Date.now() - created < delay;
+  /**
+   * The front's clock (ms): wall time plus what tests advanced it by (`POST /_local/clock`). Add-on
+   * transitions and IAM consistency windows run on it, so tests tick instead of sleeping.
+   */
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  /** Moves the front's clock forward. */
+  advanceClock(ms: number): void {
+    this.clockOffsetMs += ms;
   }
 
   /** Starts listening on 127.0.0.1:port (0 picks a free port) and returns the port. */
@@ -104,10 +114,10 @@ export class LocalFront {
     this.associations.reset();
     this.addons.reset();
     this.faults.reset();
-    this.roleCreatedAt.clear();
+    this.iam.reset();
     this.overlays.clear();
     this.clusterCache.clear();
-    this.roleCache.clear();
+    this.clockOffsetMs = 0;
     this.journal.length = 0;
   }
 
@@ -133,18 +143,20 @@ export class LocalFront {
         return;
       }
     }
-    if (id.family === "iam-write") this.roleCache.clear();
+    if (id.family === "iam-write") this.iam.clearCache();
     if (id.service === "eks" && id.family === "eks-write") this.clusterCache.clear();
-    const proxied = await proxy(this.motoUrl, req, body, id.accountId);
-    send(res, this.afterProxy(url, id, proxied, body));
+    const iam = id.service === "iam" ? await this.iam.before(id, body) : undefined;
+    if (iam?.response) {
+      send(res, iam.response);
+      return;
+    }
+    const proxied = await proxy(this.motoUrl, req, iam?.body ?? body, id.accountId);
+    const out = this.afterProxy(url, id, proxied);
+    send(res, iam ? this.iam.after(id, iam, out) : out);
   }
 
-  private afterProxy(url: URL, id: RequestIdentity, res: LocalResponse, body: Buffer): LocalResponse {
-    if (res.status >= 300) return res;
-    if (id.service === "iam" && id.operation === "CreateRole") {
-      const roleName = new URLSearchParams(body.toString("utf8")).get("RoleName");
-      if (roleName) this.roleCreatedAt.set(roleName, Date.now());
-    }
+  private afterProxy(url: URL, id: RequestIdentity, res: LocalResponse): LocalResponse {
+    if (res.status >= 300) return eksErrorAsModelled(id, res);
     if (id.service === "eks" && id.operation === "DeleteCluster") {
       const name = decodeURIComponent(url.pathname.split("/")[2] ?? "");
       const key = clusterKey(id, name);
@@ -186,7 +198,15 @@ export class LocalFront {
     id: RequestIdentity,
   ): Promise<LocalResponse | undefined> {
     const parts = url.pathname.split("/").map((p) => decodeURIComponent(p));
-    if (parts[1] !== "clusters" || (parts[3] !== "pod-identity-associations" && parts[3] !== "addons")) {
+    const tagged = parts[1] === "tags" ? parseLocalResourceArn(parts.slice(2).join("/")) : undefined;
+    const catalog = parts[1] === "addons" && parts.length === 3;
+    const addonUpdate = parts[3] === "updates" && parts.length === 5 && url.searchParams.has("addonName");
+    if (
+      !tagged &&
+      !catalog &&
+      !addonUpdate &&
+      (parts[1] !== "clusters" || (parts[3] !== "pod-identity-associations" && parts[3] !== "addons"))
+    ) {
       return undefined;
     }
     try {
@@ -201,7 +221,17 @@ export class LocalFront {
           throw new EksApiError("InvalidRequestException", "The request body is not valid JSON");
         }
       }
+      if (catalog && method === "GET" && parts[2] === "supported-versions")
+        return jsonResponse(200, describeAddonVersions(url.searchParams));
+      if (catalog && method === "GET" && parts[2] === "configuration-schemas")
+        return jsonResponse(200, describeAddonConfiguration(url.searchParams));
+      if (catalog) return eksError("InvalidRequestException", `Unsupported ${method} ${url.pathname}`);
+      if (tagged) return jsonResponse(200, await this.tags(method, parts.slice(2).join("/"), body, url, id));
       const cluster = await this.cluster(id, parts[2] ?? "");
+      if (addonUpdate && method === "GET") {
+        const addonName = url.searchParams.get("addonName") ?? "";
+        return jsonResponse(200, { update: this.addons.describeUpdate(cluster, addonName, parts[4] ?? "") });
+      }
       const sub = parts[4];
       if (parts[3] === "pod-identity-associations") {
         const a = this.associations;
@@ -230,7 +260,9 @@ export class LocalFront {
         if (sub !== undefined && parts.length === 5 && method === "GET")
           return jsonResponse(200, { addon: s.describe(cluster, sub) });
         if (sub !== undefined && parts.length === 5 && method === "DELETE")
-          return jsonResponse(200, { addon: s.delete(cluster, sub) });
+          return jsonResponse(200, {
+            addon: s.delete(cluster, sub, url.searchParams.get("preserve") === "true"),
+          });
         if (sub !== undefined && parts[5] === "update" && method === "POST") {
           return jsonResponse(200, { update: await s.update(cluster, sub, body) });
         }
@@ -240,6 +272,28 @@ export class LocalFront {
       if (error instanceof EksApiError) return eksError(error.code, error.message, error.fields);
       throw error;
     }
+  }
+
+  /** Tags of an association or add-on ARN; NotFoundException when it does not exist (model). */
+  private async tags(
+    method: string,
+    arn: string,
+    body: Record<string, unknown>,
+    url: URL,
+    id: RequestIdentity,
+  ): Promise<Record<string, unknown>> {
+    const parsed = parseLocalResourceArn(arn);
+    const notFound = new EksApiError("NotFoundException", `Resource was not found: ${arn}`);
+    if (!parsed || parsed.accountId !== id.accountId || parsed.region !== id.region) throw notFound;
+    const cluster = await this.cluster(id, parsed.clusterName).catch(() => {
+      throw notFound;
+    });
+    const resource =
+      parsed.kind === "addon"
+        ? this.addons.byArn(cluster, arn)
+        : this.associations.find(cluster, arn.split("/").at(-1) ?? "");
+    if (!resource || ("associationArn" in resource && resource.associationArn !== arn)) throw notFound;
+    return applyTagOperation(method, resource, body, url.searchParams);
   }
 
   private record(
@@ -287,6 +341,16 @@ export class LocalFront {
         throttledFamilies: Object.fromEntries(this.faults.throttledByFamily),
       });
     }
+    if (path === "/_local/clock" && method === "GET") return jsonResponse(200, { now: this.now() });
+    if (path === "/_local/clock" && method === "POST") {
+      const input = safeJson(body) as { advanceMs?: unknown } | undefined;
+      const ms = input?.advanceMs;
+      if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
+        return jsonResponse(400, { message: "advanceMs must be a number >= 0" });
+      }
+      this.advanceClock(ms);
+      return jsonResponse(200, { now: this.now() });
+    }
     if (path === "/_local/calls" && method === "DELETE") {
       this.faults.resetCounters();
       return jsonResponse(200, { ok: true });
@@ -315,6 +379,27 @@ function uniqueIssuer(cluster: Record<string, unknown>): void {
   if (!issuer || typeof cluster.arn !== "string") return;
   const id = createHash("sha256").update(cluster.arn).digest("hex").slice(0, 32).toUpperCase();
   identity.oidc!.issuer = issuer.replace(/\/id\/[^/]+$/, `/id/${id}`);
+}
+
+/**
+ * moto's EKS errors differ from the model in two ways: they carry every error member, unset ones as
+ * JSON null (EKS omits them), and tag calls on unknown resources answer ResourceNotFoundException
+ * while the model lists only BadRequestException (400) and NotFoundException (404) for them.
+ */
+function eksErrorAsModelled(id: RequestIdentity, res: LocalResponse): LocalResponse {
+  if (id.service !== "eks" || res.status < 400 || res.status >= 500) return res;
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(res.body) as Record<string, unknown>;
+  } catch {
+    return res;
+  }
+  const members = Object.fromEntries(Object.entries(parsed).filter(([, v]) => v !== null));
+  if (/^(TagResource|UntagResource|ListTagsForResource)$/.test(id.operation)) {
+    const message = String(members.message ?? members.Message ?? "Resource was not found");
+    return eksError(res.status === 404 ? "NotFoundException" : "BadRequestException", message);
+  }
+  return { ...res, body: JSON.stringify(members) };
 }
 
 function clusterKey(id: RequestIdentity, name: string): string {

@@ -18,6 +18,9 @@ export const EKS_ERRORS = {
   ServerException: 500,
   ServiceUnavailableException: 503,
   TooManyRequestsException: 429,
+  // TagResource / UntagResource / ListTagsForResource raise these two instead (model)
+  BadRequestException: 400,
+  NotFoundException: 404,
 } as const;
 export type EksErrorName = keyof typeof EKS_ERRORS;
 

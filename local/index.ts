@@ -31,6 +31,8 @@ export interface LocalAccount {
   calls(): Promise<CallCounts>;
   resetCalls(): Promise<void>;
   setClusterState(name: string, state: { status?: string; platformVersion?: string }): Promise<void>;
+  /** Moves the front's clock forward (add-on transitions, IAM consistency windows) instead of sleeping. */
+  advanceClock(ms: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -85,6 +87,9 @@ export async function startLocalAccount(options: { port?: number } = {}): Promis
     },
     setClusterState: async (name, state) => {
       await control("PUT", `clusters/${encodeURIComponent(name)}`, state);
+    },
+    advanceClock: async (ms) => {
+      await control("POST", "clock", { advanceMs: ms });
     },
     stop: async () => {
       if (stopped) return;

@@ -23,12 +23,12 @@ function decodeXml(text: string): string {
     .replace(/&amp;/g, "&");
 }
 
-/** Reads a role from moto's IAM; undefined when it does not exist. */
-export async function getRole(
+/** GetRole's raw XML from moto; undefined when the role does not exist. */
+export async function getRoleXml(
   motoUrl: string,
   accountId: string,
   roleName: string,
-): Promise<MotoRole | undefined> {
+): Promise<string | undefined> {
   const res = await fetch(`${motoUrl}/`, {
     method: "POST",
     headers: {
@@ -39,9 +39,16 @@ export async function getRole(
     body: new URLSearchParams({ Action: "GetRole", Version: "2010-05-08", RoleName: roleName }).toString(),
   });
   const text = await res.text();
-  if (res.status === 404 || !res.ok) return undefined;
+  return res.ok ? text : undefined;
+}
+
+/** The XML-escaped, URL-encoded trust policy element of a GetRole answer. */
+export const TRUST_ELEMENT = /<AssumeRolePolicyDocument>([^<]*)<\/AssumeRolePolicyDocument>/;
+
+/** Parses a GetRole answer (arn and trust policy). */
+export function parseRoleXml(text: string): MotoRole | undefined {
   const arn = /<Arn>([^<]*)<\/Arn>/.exec(text)?.[1];
-  const doc = /<AssumeRolePolicyDocument>([^<]*)<\/AssumeRolePolicyDocument>/.exec(text)?.[1];
+  const doc = TRUST_ELEMENT.exec(text)?.[1];
   if (!arn) return undefined;
   let trustPolicy: unknown;
   try {
@@ -50,6 +57,16 @@ export async function getRole(
     trustPolicy = undefined;
   }
   return { arn: decodeXml(arn), trustPolicy };
+}
+
+/** Reads a role from moto's IAM; undefined when it does not exist. */
+export async function getRole(
+  motoUrl: string,
+  accountId: string,
+  roleName: string,
+): Promise<MotoRole | undefined> {
+  const text = await getRoleXml(motoUrl, accountId, roleName);
+  return text === undefined ? undefined : parseRoleXml(text);
 }
 
 /** A cluster as moto describes it, or undefined when moto does not know it. */

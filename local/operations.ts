@@ -39,6 +39,8 @@ const EKS_ROUTES: [string, RegExp, string][] = [
   ["POST", /^\/clusters\/[^/]+\/addons\/[^/]+\/update$/, "UpdateAddon"],
   ["DELETE", /^\/clusters\/[^/]+\/addons\/[^/]+$/, "DeleteAddon"],
   ["GET", /^\/addons\/supported-versions$/, "DescribeAddonVersions"],
+  ["GET", /^\/addons\/configuration-schemas$/, "DescribeAddonConfiguration"],
+  ["GET", /^\/clusters\/[^/]+\/updates\/[^/]+$/, "DescribeUpdate"],
   ["GET", /^\/tags\/.+$/, "ListTagsForResource"],
   ["POST", /^\/tags\/.+$/, "TagResource"],
   ["DELETE", /^\/tags\/.+$/, "UntagResource"],

@@ -1,4 +1,4 @@
-import { createHash, randomInt, randomUUID } from "node:crypto";
+import { createHash, randomInt } from "node:crypto";
 import {
   checkRoleForAssociation,
   parseRoleArn,
@@ -42,7 +42,7 @@ export interface ClusterRef {
 
 /** Services the store needs from the front: moto's address and IAM eventual consistency. */
 export interface StoreEnv {
-  invisibleRoles: (roleName: string) => boolean;
+  invisibleRoles: (accountId: string, roleName: string) => boolean;
   getRole: (accountId: string, roleName: string) => Promise<MotoRole | undefined>;
 }
 
@@ -169,6 +169,11 @@ export class PodIdentityStore {
     return map;
   }
 
+  /** The association, or undefined when it does not exist. */
+  find(cluster: ClusterRef, associationId: string): StoredAssociation | undefined {
+    return this.byCluster.get(cluster.key)?.get(associationId);
+  }
+
   get(cluster: ClusterRef, associationId: string): StoredAssociation {
     const found = this.byCluster.get(cluster.key)?.get(associationId);
     if (!found) {
@@ -278,7 +283,9 @@ export class PodIdentityStore {
       disableSessionTags,
       seq: ++this.seq,
       ...(ownerArn ? { ownerArn } : {}),
-      ...(targetRoleArn ? { targetRoleArn, externalId: randomUUID() } : {}),
+      ...(targetRoleArn
+        ? { targetRoleArn, externalId: externalIdFor(cluster, namespace, serviceAccount) }
+        : {}),
       ...(policy ? { policy } : {}),
     };
     map.set(associationId, stored);
@@ -286,20 +293,17 @@ export class PodIdentityStore {
     return stored;
   }
 
-  /** UpdatePodIdentityAssociation; `asOwner` lets an add-on update the associations it owns. */
+  /**
+   * UpdatePodIdentityAssociation. Add-on-owned associations may be updated directly too: "You also
+   * can directly update or delete the pod identity association if necessary" (EKS User Guide,
+   * add-ons-iam, Considerations); the association keeps its ownerArn.
+   */
   async update(
     cluster: ClusterRef,
     associationId: string,
     body: Record<string, unknown>,
-    asOwner?: string,
   ): Promise<StoredAssociation> {
     const current = this.get(cluster, associationId);
-    if (current.ownerArn && current.ownerArn !== asOwner) {
-      throw new EksApiError(
-        "InvalidRequestException",
-        `Pod Identity association ${associationId} is owned by ${current.ownerArn}; update it through the add-on`,
-      );
-    }
     const disableSessionTags = optionalBoolean(body, "disableSessionTags") ?? current.disableSessionTags;
     const targetInput = optionalString(body, "targetRoleArn");
     const policyInput = optionalString(body, "policy");
@@ -328,23 +332,16 @@ export class PodIdentityStore {
     delete next.policy;
     if (targetRoleArn) {
       next.targetRoleArn = targetRoleArn;
-      next.externalId =
-        current.targetRoleArn === targetRoleArn && current.externalId ? current.externalId : randomUUID();
+      next.externalId = externalIdFor(cluster, current.namespace, current.serviceAccount);
     }
     if (policy) next.policy = policy;
     this.clusterMap(cluster).set(associationId, next);
     return next;
   }
 
-  /** DeletePodIdentityAssociation; `asOwner` lets an add-on delete the associations it owns. */
-  delete(cluster: ClusterRef, associationId: string, asOwner?: string): StoredAssociation {
+  /** DeletePodIdentityAssociation; add-on-owned associations may be deleted directly (see update). */
+  delete(cluster: ClusterRef, associationId: string): StoredAssociation {
     const current = this.get(cluster, associationId);
-    if (current.ownerArn && current.ownerArn !== asOwner) {
-      throw new EksApiError(
-        "InvalidRequestException",
-        `Pod Identity association ${associationId} is owned by ${current.ownerArn}; remove it through the add-on`,
-      );
-    }
     this.byCluster.get(cluster.key)?.delete(associationId);
     return current;
   }
@@ -383,6 +380,16 @@ export class PodIdentityStore {
         : {}),
     };
   }
+}
+
+/**
+ * `externalId` as EKS forms it for a target role: `region/account/cluster/namespace/serviceaccount`
+ * (EKS User Guide pod-id-assign-target-role: "sts:ExternalId: region/111122223333/cluster-name/
+ * namespace/service-account-name"; real CLI output in an AWS blog:
+ * "us-west-2/111122223333/eks-pod-identity-xacct-demo/default/demo-app-sa").
+ */
+export function externalIdFor(cluster: ClusterRef, namespace: string, serviceAccount: string): string {
+  return `${cluster.region}/${cluster.accountId}/${cluster.name}/${namespace}/${serviceAccount}`;
 }
 
 interface PageToken {

@@ -5,7 +5,6 @@ import {
   DescribeAddonCommand,
   DescribePodIdentityAssociationCommand,
   InvalidParameterException,
-  InvalidRequestException,
   ListAddonsCommand,
   ListPodIdentityAssociationsCommand,
   ResourceInUseException,
@@ -36,8 +35,9 @@ describe("EKS add-ons", () => {
     expect(created.addon).toMatchObject({
       addonName: "eks-pod-identity-agent",
       clusterName: "alpha",
-      status: "ACTIVE",
+      status: "CREATING",
     });
+    expect(described.addon?.status).toBe("ACTIVE");
     expect(created.addon?.addonArn).toMatch(
       new RegExp(`^arn:aws:eks:us-east-1:${ACCOUNT_ID}:addon/alpha/eks-pod-identity-agent/[0-9a-f-]{36}$`),
     );
@@ -64,7 +64,7 @@ describe("EKS add-ons", () => {
     ).rejects.toBeInstanceOf(ResourceNotFoundException);
   });
 
-  it("creates add-on-owned associations (ownerArn) that only the add-on may change", async () => {
+  it("creates add-on-owned associations (ownerArn) that the add-on and direct calls may change", async () => {
     // Prepare
     const c = clientsFor(ctx.account.endpoint);
     await createCluster(c, "alpha");
@@ -90,14 +90,6 @@ describe("EKS add-ons", () => {
         }),
       )
       .catch((e: unknown) => e);
-    const directDelete = await c.eks
-      .send(
-        new DeletePodIdentityAssociationCommand({
-          clusterName: "alpha",
-          associationId: summary!.associationId,
-        }),
-      )
-      .catch((e: unknown) => e);
     const update = await c.eks.send(
       new UpdateAddonCommand({
         clusterName: "alpha",
@@ -112,6 +104,18 @@ describe("EKS add-ons", () => {
       }),
     );
 
+    const directDelete = await c.eks
+      .send(
+        new DeletePodIdentityAssociationCommand({
+          clusterName: "alpha",
+          associationId: summary!.associationId,
+        }),
+      )
+      .catch((e: unknown) => e);
+    const afterDelete = await c.eks.send(
+      new DescribeAddonCommand({ clusterName: "alpha", addonName: "aws-ebs-csi-driver" }),
+    );
+
     // Assess
     expect(created.addon?.podIdentityAssociations).toEqual([summary!.associationArn]);
     expect(summary).toMatchObject({
@@ -119,13 +123,17 @@ describe("EKS add-ons", () => {
       serviceAccount: "ebs-csi-controller-sa",
       ownerArn: created.addon?.addonArn,
     });
-    expect(direct).toBeInstanceOf(InvalidRequestException);
-    expect(directDelete).toBeInstanceOf(InvalidRequestException);
+    // EKS User Guide add-ons-iam: "You also can directly update or delete the pod identity association"
+    expect(direct).toMatchObject({
+      association: { roleArn: roleArn("ebs-v2"), ownerArn: created.addon?.addonArn },
+    });
+    expect(directDelete).toMatchObject({ association: { associationId: summary!.associationId } });
     expect(update.update).toMatchObject({ type: "AddonUpdate", status: "InProgress" });
     expect(afterUpdate.association).toMatchObject({
       roleArn: roleArn("ebs-v2"),
       ownerArn: created.addon?.addonArn,
     });
+    expect(afterDelete.addon?.podIdentityAssociations).toEqual([]);
   });
 
   it("removes owned associations when UpdateAddon drops them or the add-on is deleted", async () => {

@@ -189,7 +189,7 @@ describe("the AWS CLI against the local account", () => {
     expect(listed.out.associations[0].ownerArn).toBe(addon.out.addon.addonArn);
   });
 
-  it("drives the add-on lifecycle and its ownership rules", async () => {
+  it("drives the add-on lifecycle; an owned association may be deleted directly (as AWS allows)", async () => {
     const role = await seed();
     const created = await aws([
       "eks",
@@ -221,6 +221,14 @@ describe("the AWS CLI against the local account", () => {
       "--association-id",
       owned.associationId,
     ]);
+    const afterDirect = await aws([
+      "eks",
+      "describe-addon",
+      "--cluster-name",
+      "cli",
+      "--addon-name",
+      "aws-ebs-csi-driver",
+    ]);
     const updated = await aws([
       "eks",
       "update-addon",
@@ -251,7 +259,9 @@ describe("the AWS CLI against the local account", () => {
     expect(created.code).toBe(0);
     expect(listed.out.addons).toEqual(["aws-ebs-csi-driver"]);
     expect(described.out.addon.podIdentityAssociations).toEqual([owned.associationArn]);
-    expect(direct.err).toMatch(/InvalidRequestException/);
+    // EKS User Guide add-ons-iam: "You also can directly update or delete the pod identity association"
+    expect(direct.code).toBe(0);
+    expect(afterDirect.out.addon.podIdentityAssociations).toEqual([]);
     expect(updated.out.update.type).toBe("AddonUpdate");
     expect(deleted.out.addon.addonName).toBe("aws-ebs-csi-driver");
     expect(unknown.err).toMatch(/ResourceNotFoundException/);

@@ -74,7 +74,8 @@ describe("Pod Identity associations: shapes and lifecycle", () => {
       disableSessionTags: false,
       targetRoleArn: "arn:aws:iam::210987654321:role/data-access",
     });
-    expect(a.externalId).toMatch(/^[0-9a-f-]{36}$/);
+    // region/account/cluster/namespace/serviceaccount (EKS User Guide pod-id-assign-target-role)
+    expect(a.externalId).toBe(`us-east-1/${ACCOUNT_ID}/alpha/payments/api`);
     expect(a.createdAt).toBeInstanceOf(Date);
     expect(a.ownerArn).toBeUndefined();
     expect(described.association).toEqual(a);
@@ -176,7 +177,10 @@ describe("Pod Identity associations: shapes and lifecycle", () => {
       .catch((e: unknown) => e);
 
     expect(withTags).toBeInstanceOf(InvalidParameterException);
-    expect((withTags as Error).message).toMatch(/TagSession/);
+    // the real message (terraform-provider-aws#41483)
+    expect((withTags as Error).message).toBe(
+      "Trust policy of the role provided is invalid. Follow the official documentation to resolve the issue.",
+    );
     expect(withoutTags.association?.disableSessionTags).toBe(true);
     expect(wrongService).toBeInstanceOf(InvalidParameterException);
   });
