@@ -17,6 +17,8 @@ export const autopilotConfigSchema = z.object({
   regions: z.array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/)).default(["us-east-1"]),
   /** e-mail subscribed to the alarm topic */
   alarmEmail: z.string().email().optional(),
+  /** the account's role trust policy size quota (2,048 unless raised): migration preflight refuses above it */
+  trustPolicySizeLimit: z.coerce.number().int().min(1).default(2048),
   /** role names the migration must never edit (explicit IAM Deny on UpdateAssumeRolePolicy) */
   protectedRoles: z.array(z.string().regex(/^[\w+=,.@/-]{1,512}$/)).default([]),
   /** days of log retention */

@@ -8,11 +8,19 @@ const cloudTrailRecord = z
     errorCode: z.unknown().optional(),
     eventTime: z.string().optional(),
     userIdentity: z
-      .object({ identityProvider: z.unknown().optional(), userName: z.unknown().optional() })
+      .object({
+        identityProvider: z.unknown().optional(),
+        userName: z.unknown().optional(),
+        invokedBy: z.unknown().optional(),
+      })
       .loose()
       .optional(),
     requestParameters: z
-      .object({ roleArn: z.string().optional(), clusterName: z.unknown().optional() })
+      .object({
+        roleArn: z.string().optional(),
+        clusterName: z.unknown().optional(),
+        tags: z.array(z.object({ key: z.string(), value: z.string() })).optional(),
+      })
       .loose()
       .nullish(),
     responseElements: z
@@ -31,8 +39,10 @@ const cloudTrailRecord = z
  * credential use. Shapes: STS AssumeRoleWithWebIdentity records carry
  * `userIdentity.{type: "WebIdentityUser", identityProvider, userName}` and
  * `requestParameters.roleArn`; EKS Auth AssumeRoleForPodIdentity records carry
- * `requestParameters.clusterName` and `responseElements.{subject: {namespace, serviceAccount},
- * assumedRoleUser: {arn}}` (the role from `resources` when present). Anything else about the role
+ * `requestParameters.clusterName` and no response elements; the STS AssumeRole it makes as
+ * `pods.eks.amazonaws.com` (userIdentity.invokedBy) carries the role and the pod's session tags
+ * (`requestParameters.tags`: eks-cluster-name, kubernetes-namespace, kubernetes-service-account):
+ * that is the positive Pod Identity evidence. A web identity record whose fields cannot be read
  * is `unreadable`: never taken as absence of use.
  */
 export function credentialUseOf(
@@ -46,7 +56,8 @@ export function credentialUseOf(
 ): CredentialUse | undefined {
   const time = event.EventTime ?? new Date(0);
   const name = event.EventName ?? "";
-  if (name !== "AssumeRoleWithWebIdentity" && name !== "AssumeRoleForPodIdentity") return undefined;
+  if (name !== "AssumeRoleWithWebIdentity" && name !== "AssumeRoleForPodIdentity" && name !== "AssumeRole")
+    return undefined;
   const unreadable = (reason: string): CredentialUse => ({
     kind: "unreadable",
     time,
@@ -72,6 +83,24 @@ export function credentialUseOf(
     if (typeof provider !== "string" || typeof subject !== "string")
       return unreadable("no userIdentity.identityProvider/userName");
     return { kind: "irsa", time: recordTime, roleArn: role, providerArn: provider, subject };
+  }
+  if (name === "AssumeRole") {
+    // the STS AssumeRole EKS Auth makes as pods.eks.amazonaws.com, with the pod's session tags
+    if (record.userIdentity?.invokedBy !== "pods.eks.amazonaws.com") return undefined;
+    const tags = Object.fromEntries((record.requestParameters?.tags ?? []).map((t) => [t.key, t.value]));
+    const cluster = tags["eks-cluster-name"];
+    const namespace = tags["kubernetes-namespace"];
+    const serviceAccount = tags["kubernetes-service-account"];
+    // session tags disabled: the record does not say which pod; it is no evidence either way
+    if (!cluster || !namespace || !serviceAccount) return undefined;
+    return {
+      kind: "pod-identity",
+      time: recordTime,
+      roleArn: record.requestParameters?.roleArn ?? roleArn,
+      clusterName: cluster,
+      namespace,
+      serviceAccount,
+    };
   }
   const subject = record.responseElements?.subject;
   const clusterName = record.requestParameters?.clusterName;

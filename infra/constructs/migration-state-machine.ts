@@ -237,7 +237,8 @@ export class MigrationStateMachine extends Construct {
     rollback.next(outcome("SetRolledBack", "rolled-back")).next(report);
     const failedEarly = outcome("SetFailed", "failed").next(report);
 
-    const discover = task("Discover", "discover", "$.discovery");
+    // a cluster another run holds: retried for a while (hours in Step Functions), then refused
+    const discover = leaseRetry(task("Discover", "discover", "$.discovery"));
     const preflight = task("Preflight", "preflight", "$.preflight");
     for (const t of [discover, preflight]) t.addCatch(failedEarly, { resultPath: "$.error" });
 

@@ -132,6 +132,7 @@ export class PodIdentityAutopilotStack extends Stack {
       MIGRATION_FINALIZE_STATE_MACHINE_ARN: machineArn("migration-finalize"),
       MIGRATION_ROLLBACK_STATE_MACHINE_ARN: machineArn("migration-rollback"),
       MIGRATION_CLUSTER_LEASE_SECONDS: String(runTimeout(Duration.days(7)).toSeconds()),
+      TRUST_POLICY_SIZE_LIMIT: String(config.trustPolicySizeLimit),
     };
     const fn = (
       id: string,
