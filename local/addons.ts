@@ -277,7 +277,8 @@ export class AddonStore {
       for (const pod of pods) {
         const existing = current.find((a) => a.serviceAccount === pod.serviceAccount);
         if (existing) {
-          await this.associations.update(cluster, existing.associationId, { roleArn: pod.roleArn });
+          if (existing.roleArn !== pod.roleArn)
+            await this.associations.update(cluster, existing.associationId, { roleArn: pod.roleArn });
           keep.push(existing.associationId);
         } else {
           const a = await this.associations.create(

@@ -38,6 +38,12 @@ export const faultConfigSchema = z
      * milliseconds of the front's clock before it is ACTIVE (default 0: ACTIVE on the next read)
      */
     addonTransitionMs: z.number().int().min(0).max(3_600_000).optional(),
+    /**
+     * refuse an UpdatePodIdentityAssociation that changes none of roleArn, targetRoleArn,
+     * disableSessionTags, policy ("You must change at least one of these in an update", model);
+     * off by default until the product stops sending no-op updates
+     */
+    rejectNoOpUpdates: z.boolean().optional(),
     /** fail the next N calls of an operation with a 5xx (deterministic injection) */
     failNext: z.record(z.string(), z.number().int().min(0)).optional(),
     /** let the first N calls of an operation pass before failNext applies to it */

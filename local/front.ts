@@ -10,6 +10,8 @@ import {
 import { setTimeout as sleep } from "node:timers/promises";
 import { describeAddonConfiguration, describeAddonVersions } from "./addon-catalog.js";
 import { AddonStore } from "./addons.js";
+import { CredentialPath } from "./credential-path.js";
+import { eksAuthError } from "./eks-auth.js";
 import { applyTagOperation, parseLocalResourceArn } from "./eks-tags.js";
 import { FaultInjector, faultConfigSchema } from "./faults.js";
 import { awsJsonError, EksApiError, eksError, jsonResponse, type LocalResponse, queryError } from "./http.js";
@@ -50,10 +52,11 @@ export class LocalFront {
   // moto is the source of truth; this cache only saves round trips and is dropped on every
   // write the front proxies (all writes pass through it), so it is never stale.
   private readonly clusterCache = new Map<string, ClusterRef>();
-  private clockOffsetMs = 0;
   private server?: Server;
   /** every update and delete of an association made through the API, with what it was before */
   readonly journal: JournalEntry[] = [];
+  /** STS web identity, EKS Auth, CloudTrail LookupEvents and their clock */
+  readonly credentials: CredentialPath;
 
   constructor(private readonly motoUrl: string) {
     const now = () => this.now();
@@ -64,10 +67,21 @@ export class LocalFront {
     this.associations = new PodIdentityStore({
       invisibleRoles: (accountId, roleName) => this.iam.invisible(accountId, roleName),
       getRole: (accountId, roleName) => this.iam.roleForEks(accountId, roleName),
+      rejectNoOpUpdates: () => this.faults.settings.rejectNoOpUpdates ?? false,
     });
     this.addons = new AddonStore(this.associations, {
       now,
       transitionMs: () => this.faults.settings.addonTransitionMs ?? 0,
+    });
+    this.credentials = new CredentialPath(motoUrl, this.associations, async (accountId, region, name) => {
+      const found = (await describeCluster(motoUrl, accountId, name)) as Record<string, unknown> | undefined;
+      if (!found || typeof found.arn !== "string") return undefined;
+      uniqueIssuer(found);
+      const issuer = (found.identity as { oidc?: { issuer?: string } } | undefined)?.oidc?.issuer ?? "";
+      return {
+        ref: { key: `${accountId}/${region}/${name}`, name, arn: found.arn, accountId, region },
+        issuer,
+      };
     });
   }
 
@@ -76,12 +90,12 @@ export class LocalFront {
    * transitions and IAM consistency windows run on it, so tests tick instead of sleeping.
    */
   now(): number {
-    return Date.now() + this.clockOffsetMs;
+    return this.credentials.clock.nowMs();
   }
 
   /** Moves the front's clock forward. */
   advanceClock(ms: number): void {
-    this.clockOffsetMs += ms;
+    this.credentials.clock.apply({ advanceSeconds: ms / 1000 });
   }
 
   /** Starts listening on 127.0.0.1:port (0 picks a free port) and returns the port. */
@@ -117,8 +131,8 @@ export class LocalFront {
     this.iam.reset();
     this.overlays.clear();
     this.clusterCache.clear();
-    this.clockOffsetMs = 0;
     this.journal.length = 0;
+    this.credentials.reset();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -134,6 +148,11 @@ export class LocalFront {
     const decision = this.faults.decide(id.operation, id.family);
     if (decision.kind !== "pass") {
       send(res, faultResponse(id, decision.kind));
+      return;
+    }
+    const credential = await this.credentials.serve(req.method ?? "GET", url, body, id, req.headers);
+    if (credential) {
+      send(res, credential);
       return;
     }
     if (id.service === "eks") {
@@ -322,6 +341,8 @@ export class LocalFront {
   private async control(method: string, url: URL, body: Buffer): Promise<LocalResponse> {
     const path = url.pathname;
     if (path === "/_local/health") return jsonResponse(200, { ok: true, motoUrl: this.motoUrl });
+    const credentialControl = this.credentials.control(method, path, safeJson(body));
+    if (credentialControl) return credentialControl;
     if (path === "/_local/reset" && method === "POST") {
       await this.reset();
       return jsonResponse(200, { ok: true });
@@ -341,7 +362,6 @@ export class LocalFront {
         throttledFamilies: Object.fromEntries(this.faults.throttledByFamily),
       });
     }
-    if (path === "/_local/clock" && method === "GET") return jsonResponse(200, { now: this.now() });
     if (path === "/_local/clock" && method === "POST") {
       const input = safeJson(body) as { advanceMs?: unknown } | undefined;
       const ms = input?.advanceMs;
@@ -415,6 +435,11 @@ function safeJson(body: Buffer): unknown {
 }
 
 function faultResponse(id: RequestIdentity, kind: "throttle" | "server-error"): LocalResponse {
+  if (id.service === "eks-auth") {
+    return kind === "throttle"
+      ? eksAuthError("ThrottlingException", "Rate exceeded")
+      : eksAuthError("InternalServerException", "We encountered an internal error. Please try again.");
+  }
   if (id.protocol === "rest-json") {
     return kind === "throttle"
       ? eksError("TooManyRequestsException", "Rate exceeded")

@@ -75,6 +75,12 @@ export function identify(
       protocol: "json",
     };
   }
+  if (service === "eks-auth") {
+    const operation = /\/assume-role-for-pod-identity$/.test(url.pathname)
+      ? "AssumeRoleForPodIdentity"
+      : `${method} ${url.pathname}`;
+    return { service, accountId, region, operation, family: "other", protocol: "rest-json" };
+  }
   if (service === "eks") {
     const operation = eksOperation(method, url.pathname);
     const family: ApiFamily = /^(List|Describe)/.test(operation) ? "eks-read" : "eks-write";

@@ -44,6 +44,8 @@ export interface ClusterRef {
 export interface StoreEnv {
   invisibleRoles: (accountId: string, roleName: string) => boolean;
   getRole: (accountId: string, roleName: string) => Promise<MotoRole | undefined>;
+  /** refuse an Update that changes nothing (opt-in through the fault config; see `update`) */
+  rejectNoOpUpdates?: () => boolean;
 }
 
 const ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -314,6 +316,21 @@ export class PodIdentityStore {
     }
     validatePolicy(policy, disableSessionTags);
     const roleArnInput = body.roleArn ?? current.roleArn;
+    const unchanged =
+      roleArnInput === current.roleArn &&
+      disableSessionTags === current.disableSessionTags &&
+      targetRoleArn === current.targetRoleArn &&
+      policy === current.policy;
+    if (unchanged && this.env.rejectNoOpUpdates?.()) {
+      // model: "You must change at least one of these in an update." The error EKS answers is not
+      // documented; InvalidParameterException (one of the operation's modelled errors) and this text
+      // are the local account's own.
+      throw new EksApiError(
+        "InvalidParameterException",
+        "You must change at least one of roleArn, targetRoleArn, disableSessionTags or policy in an update",
+        { clusterName: cluster.name },
+      );
+    }
     await checkRoleForAssociation({
       getRole: this.env.getRole,
       clusterAccountId: cluster.accountId,

@@ -169,6 +169,32 @@ describe("EKS add-ons", () => {
     expect(listed.associations).toEqual([]);
   });
 
+  it("keeps the owned associations when DeleteAddon is called with preserve", async () => {
+    // Prepare
+    const c = clientsFor(ctx.account.endpoint);
+    await createCluster(c, "alpha");
+    await createRole(c.iam, "ebs");
+    const created = await c.eks.send(
+      new CreateAddonCommand({
+        clusterName: "alpha",
+        addonName: "aws-ebs-csi-driver",
+        podIdentityAssociations: [{ serviceAccount: "ebs-csi-controller-sa", roleArn: roleArn("ebs") }],
+      }),
+    );
+
+    // Act
+    const deleted = await c.eks.send(
+      new DeleteAddonCommand({ clusterName: "alpha", addonName: "aws-ebs-csi-driver", preserve: true }),
+    );
+    const listed = await c.eks.send(new ListPodIdentityAssociationsCommand({ clusterName: "alpha" }));
+
+    // Assess: "You can prevent this cascading delete by using the preserve option" (UG add-ons-iam)
+    expect(deleted.addon?.status).toBe("DELETING");
+    expect(listed.associations).toEqual([
+      expect.objectContaining({ serviceAccount: "ebs-csi-controller-sa", ownerArn: created.addon?.addonArn }),
+    ]);
+  });
+
   it("refuses a pod identity association for a service account the add-on does not use", async () => {
     const c = clientsFor(ctx.account.endpoint);
     await createCluster(c, "alpha");

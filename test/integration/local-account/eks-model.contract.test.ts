@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalAccount, startLocalAccount } from "../../../local/index.js";
 import { createClusterServiceRole, podIdentityTrust } from "../../../local/sample-fleet.js";
@@ -393,7 +394,7 @@ function productOperations(): string[] {
       }
     }
   };
-  walk("functions");
+  walk(fileURLToPath(new URL("../../../functions", import.meta.url)));
   return [...found].sort();
 }
 

@@ -185,6 +185,45 @@ describe("Pod Identity associations: shapes and lifecycle", () => {
     expect(wrongService).toBeInstanceOf(InvalidParameterException);
   });
 
+  it("refuses an Update that changes nothing when rejectNoOpUpdates is on (model: change at least one)", async () => {
+    // Prepare
+    const c = clients();
+    await createCluster(c, "alpha");
+    await createRole(c.iam, "app");
+    await createRole(c.iam, "app-v2");
+    const { association } = await c.eks.send(
+      new CreatePodIdentityAssociationCommand({
+        clusterName: "alpha",
+        namespace: "ns",
+        serviceAccount: "sa",
+        roleArn: roleArn("app"),
+      }),
+    );
+    const update = (input: Record<string, unknown>) =>
+      c.eks
+        .send(
+          new UpdatePodIdentityAssociationCommand({
+            clusterName: "alpha",
+            associationId: association!.associationId!,
+            ...input,
+          }),
+        )
+        .catch((e: unknown) => e);
+
+    // Act
+    const lenient = await update({ roleArn: roleArn("app") });
+    await ctx.account.setFaults({ rejectNoOpUpdates: true });
+    const same = await update({ roleArn: roleArn("app"), disableSessionTags: false, targetRoleArn: "" });
+    const empty = await update({});
+    const changed = await update({ roleArn: roleArn("app-v2") });
+
+    // Assess
+    expect(lenient).toMatchObject({ association: { roleArn: roleArn("app") } });
+    expect(same).toBeInstanceOf(InvalidParameterException);
+    expect(empty).toBeInstanceOf(InvalidParameterException);
+    expect(changed).toMatchObject({ association: { roleArn: roleArn("app-v2") } });
+  });
+
   it("honours clientRequestToken: a retry returns the same association, other parameters are refused", async () => {
     const c = clients();
     await createCluster(c, "alpha");
