@@ -78,3 +78,27 @@ describe("every environment variable a function reads is set by the stack", () =
     }
   });
 });
+
+describe("the migration state machines", () => {
+  it("time out only after the longest approval plus the longest soak; a run always passes approval before changing anything", async () => {
+    const { migrationDefinitions } = await import("../../infra/definitions.js");
+    const { MAX_SOAK_SECONDS } = await import("../../functions/core/migration/input.js");
+    const run = migrationDefinitions().run as {
+      TimeoutSeconds: number;
+      States: Record<
+        string,
+        { TimeoutSeconds?: number; Next?: string; Choices?: { Next: string }[]; Default?: string }
+      >;
+    };
+    const approval = run.States.WaitForApproval!;
+    expect(run.TimeoutSeconds).toBeGreaterThan((approval.TimeoutSeconds ?? 0) + MAX_SOAK_SECONDS);
+    // the only ways into the first change are through the approval gate
+    const into = Object.entries(run.States).filter(
+      ([, s]) =>
+        s.Next === "AddPodIdentityTrust" ||
+        s.Default === "AddPodIdentityTrust" ||
+        s.Choices?.some((c) => c.Next === "AddPodIdentityTrust"),
+    );
+    expect(into.map(([name]) => name)).toEqual(["WaitForApproval"]);
+  });
+});
