@@ -1,5 +1,5 @@
 import { type LocalResponse, queryError } from "./http.js";
-import { getRoleXml, type MotoRole, parseRoleXml, TRUST_ELEMENT } from "./moto-client.js";
+import { decodeXml, getRoleXml, type MotoRole, parseRoleXml, TRUST_ELEMENT } from "./moto-client.js";
 import type { RequestIdentity } from "./operations.js";
 
 /** What the IAM layer decided before a call is proxied to moto. */
@@ -8,7 +8,7 @@ export interface IamPrepared {
   body: Buffer;
   /** an answer given without asking moto */
   response?: LocalResponse;
-  /** the trust document visible before an UpdateAssumeRolePolicy (XML-escaped, URL-encoded) */
+  /** the trust document (JSON text) visible before an UpdateAssumeRolePolicy */
   previousTrust?: string;
 }
 
@@ -27,13 +27,14 @@ export interface IamSettings {
  *   and every other action's `RoleName` resolves to the stored case;
  * - eventual consistency: a new role is invisible to EKS for `roleVisibilityDelayMs`, and after
  *   `UpdateAssumeRolePolicy` GetRole (and the EKS role check) return the previous trust policy for
- *   `trustDelayMs`, both measured on the front's clock.
- * Not modelled: ListRoles staleness, DeleteRole/recreate lag, policy and tag read-after-write lag.
+ *   `trustDelayMs` (ListRoles too), both measured on the front's clock;
+ * - trust policies URL-encoded in ListRoles as in GetRole (IAM encodes both; moto only GetRole).
+ * Not modelled: DeleteRole/recreate lag, policy and tag read-after-write lag.
  */
 export class IamRoles {
   private readonly names = new Map<string, string>();
   private readonly createdAt = new Map<string, number>();
-  private readonly stale = new Map<string, { trust: string; until: number }>();
+  private readonly stale = new Map<string, { json: string; until: number }>();
   private readonly cache = new Map<string, Promise<string | undefined>>();
 
   constructor(
@@ -105,7 +106,8 @@ export class IamRoles {
     if (id.operation === "UpdateAssumeRolePolicy" && this.settings.trustDelayMs() > 0) {
       const xml = await getRoleXml(this.motoUrl, id.accountId, name);
       const visible = xml === undefined ? undefined : this.withStaleTrust(id.accountId, name, xml);
-      const previousTrust = visible === undefined ? undefined : TRUST_ELEMENT.exec(visible)?.[1];
+      const element = visible === undefined ? undefined : TRUST_ELEMENT.exec(visible)?.[1];
+      const previousTrust = element === undefined ? undefined : decodeURIComponent(decodeXml(element));
       return { body: out, ...(previousTrust !== undefined ? { previousTrust } : {}) };
     }
     return { body: out };
@@ -114,6 +116,7 @@ export class IamRoles {
   /** Called with moto's answer to a proxied IAM call. */
   after(id: RequestIdentity, prepared: IamPrepared, res: LocalResponse): LocalResponse {
     if (res.status >= 300) return res;
+    if (id.operation === "ListRoles") return { ...res, body: this.listRolesAsIam(id.accountId, res.body) };
     const name = new URLSearchParams(prepared.body.toString("utf8")).get("RoleName");
     if (!name) return res;
     const k = key(id.accountId, name);
@@ -130,7 +133,7 @@ export class IamRoles {
       case "UpdateAssumeRolePolicy":
         if (prepared.previousTrust !== undefined) {
           this.stale.set(k, {
-            trust: prepared.previousTrust,
+            json: prepared.previousTrust,
             until: this.now() + this.settings.trustDelayMs(),
           });
         }
@@ -142,14 +145,41 @@ export class IamRoles {
     }
   }
 
-  private withStaleTrust(accountId: string, name: string, xml: string): string {
+  private staleJson(accountId: string, name: string): string | undefined {
     const entry = this.stale.get(key(accountId, name));
-    if (!entry || this.now() >= entry.until) return xml;
+    return entry && this.now() < entry.until ? entry.json : undefined;
+  }
+
+  private withStaleTrust(accountId: string, name: string, xml: string): string {
+    const json = this.staleJson(accountId, name);
+    if (json === undefined) return xml;
     return xml.replace(
       TRUST_ELEMENT,
-      () => `<AssumeRolePolicyDocument>${entry.trust}</AssumeRolePolicyDocument>`,
+      () => `<AssumeRolePolicyDocument>${urlEncode(json)}</AssumeRolePolicyDocument>`,
     );
   }
+
+  /** ListRoles with every trust policy URL-encoded (moto sends raw JSON) and stale ones as GetRole has them. */
+  private listRolesAsIam(accountId: string, xml: string): string {
+    return xml.replace(
+      /<RoleName>([^<]*)<\/RoleName>([\s\S]*?)<AssumeRolePolicyDocument>([^<]*)<\/AssumeRolePolicyDocument>/g,
+      (_all, rawName: string, between: string, rawDoc: string) => {
+        const name = decodeXml(rawName);
+        const doc = decodeXml(rawDoc);
+        const json =
+          this.staleJson(accountId, name) ??
+          (doc.trimStart().startsWith("{") ? doc : decodeURIComponent(doc));
+        return `<RoleName>${rawName}</RoleName>${between}<AssumeRolePolicyDocument>${urlEncode(json)}</AssumeRolePolicyDocument>`;
+      },
+    );
+  }
+}
+
+/** URL-encodes a policy as IAM and moto's GetRole do (RFC 3986, `/` kept). */
+export function urlEncode(text: string): string {
+  return encodeURIComponent(text)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%2F/g, "/");
 }
 
 function key(accountId: string, roleName: string): string {

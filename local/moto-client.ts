@@ -14,7 +14,8 @@ export interface MotoRole {
   trustPolicy: unknown;
 }
 
-function decodeXml(text: string): string {
+/** Undoes XML escaping in moto's answers. */
+export function decodeXml(text: string): string {
   return text
     .replace(/&quot;/g, '"')
     .replace(/&apos;/g, "'")

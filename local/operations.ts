@@ -90,8 +90,11 @@ export function identify(
     url.searchParams.get("Action") ??
     (body.includes("Action=") ? new URLSearchParams(body).get("Action") : null) ??
     "Unknown";
+  // STS's web identity and SAML calls are unsigned (model: auth noAuth): no scope names the service
+  const unsignedSts = !scope && (action === "AssumeRoleWithWebIdentity" || action === "AssumeRoleWithSAML");
+  const queryService = unsignedSts ? "sts" : service;
   let family: ApiFamily = "other";
-  if (service === "iam") family = /^(Get|List)/.test(action) ? "iam-read" : "iam-write";
-  else if (service === "sts") family = "sts";
-  return { service, accountId, region, operation: action, family, protocol: "query" };
+  if (queryService === "iam") family = /^(Get|List)/.test(action) ? "iam-read" : "iam-write";
+  else if (queryService === "sts") family = "sts";
+  return { service: queryService, accountId, region, operation: action, family, protocol: "query" };
 }

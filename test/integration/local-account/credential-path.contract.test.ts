@@ -163,6 +163,21 @@ describe("STS AssumeRoleWithWebIdentity (IRSA)", () => {
     expect(tooLong).toMatchObject({ ok: false, code: "ValidationError" });
     expect(expired).toMatchObject({ ok: false, code: "ExpiredTokenException", status: 400 });
   });
+  it("counts the unsigned call in the sts family, so STS throttling faults apply to it", async () => {
+    // Prepare
+    const roleArn = await createRole(clients.iam, "cart-irsa", {
+      trust: irsaTrust(ACCOUNT_ID, await pods.issuer("alpha"), ["system:serviceaccount:shop:cart"]),
+    });
+    await ctx.account.setFaults({ throttle: { sts: { rate: 0.001, burst: 1 } } });
+    // Act
+    const first = await pods.irsa(app, roleArn);
+    const second = await pods.irsa(app, roleArn);
+    const calls = await ctx.account.calls();
+    // Assess
+    expect(first.ok).toBe(true);
+    expect(second).toMatchObject({ ok: false, code: "Throttling", status: 400 });
+    expect(calls.throttled).toEqual({ AssumeRoleWithWebIdentity: 1 });
+  });
 });
 
 describe("CloudTrail LookupEvents", () => {

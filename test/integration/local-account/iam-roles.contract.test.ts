@@ -2,6 +2,7 @@ import { CreatePodIdentityAssociationCommand, InvalidParameterException } from "
 import {
   EntityAlreadyExistsException,
   GetRoleCommand,
+  ListRolesCommand,
   TagRoleCommand,
   UpdateAssumeRolePolicyCommand,
 } from "@aws-sdk/client-iam";
@@ -103,13 +104,34 @@ describe("IAM roles as EKS and IAM resolve them", () => {
         }),
       )
       .catch((e: unknown) => e);
+    const listedStale = (await c.iam.send(new ListRolesCommand({}))).Roles?.find(
+      (r) => r.RoleName === "moving",
+    );
     await ctx.account.advanceClock(5_000);
     const fresh = await trustOf(c, "moving");
 
     // Assess
     expect(stale).toEqual(JSON.parse(irsa));
+    expect(JSON.parse(decodeURIComponent(listedStale!.AssumeRolePolicyDocument!))).toEqual(JSON.parse(irsa));
     expect(staleForEks).toBeInstanceOf(InvalidParameterException);
     expect(fresh).toEqual(JSON.parse(podIdentityTrust()));
+  });
+
+  it("returns trust policies URL-encoded from ListRoles, as from GetRole (IAM encodes both)", async () => {
+    // Prepare
+    const c = clientsFor(ctx.account.endpoint);
+    await createRole(c.iam, "listed", { trust: podIdentityTrust(ACCOUNT_ID) });
+
+    // Act
+    const listed = (await c.iam.send(new ListRolesCommand({}))).Roles?.find((r) => r.RoleName === "listed");
+    const got = await c.iam.send(new GetRoleCommand({ RoleName: "listed" }));
+
+    // Assess
+    expect(listed?.AssumeRolePolicyDocument).toMatch(/^%7B/);
+    expect(listed?.AssumeRolePolicyDocument).toBe(got.Role?.AssumeRolePolicyDocument);
+    expect(JSON.parse(decodeURIComponent(listed!.AssumeRolePolicyDocument!))).toEqual(
+      JSON.parse(podIdentityTrust(ACCOUNT_ID)),
+    );
   });
 
   it("keeps IAM strongly consistent when no delay is configured", async () => {
