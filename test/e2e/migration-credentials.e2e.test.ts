@@ -39,8 +39,8 @@ describe("pods keep their credentials through run, finalize and rollback (local 
     // Act 1: run; the worker is restarted onto Pod Identity, the api pod keeps refreshing on IRSA
     const run = await h.migrate({ clusterName: "prod" });
     expect(run.status).toBe("succeeded");
-    expect((await pods.podIdentity(worker)).ok).toBe(true);
     await pods.setClock({ set: new Date(t0 - minutes(40)) });
+    expect((await pods.podIdentity(worker)).ok).toBe(true);
     expect((await pods.irsa(api, roleArn("app"))).ok).toBe(true);
     const held = await h.finalize({ clusterName: "prod" });
 
