@@ -10,6 +10,7 @@ import { clockChangeSchema, LocalClock } from "./clock.js";
 import { CloudTrailLog } from "./cloudtrail.js";
 import { assumeRoleForPodIdentity, type ClusterLookup } from "./eks-auth.js";
 import type { LocalResponse } from "./http.js";
+import type { RoleView } from "./iam-reader.js";
 import type { RequestIdentity } from "./operations.js";
 import type { PodIdentityStore } from "./pod-identity.js";
 import { SessionRegistry } from "./sessions.js";
@@ -30,8 +31,15 @@ export class CredentialPath {
     motoUrl: string,
     private readonly associations: PodIdentityStore,
     private readonly clusters: ClusterLookup,
+    roleView?: RoleView,
   ) {
-    this.deps = { motoUrl, clock: this.clock, trail: this.trail, sessions: this.sessions };
+    this.deps = {
+      motoUrl,
+      clock: this.clock,
+      trail: this.trail,
+      sessions: this.sessions,
+      ...(roleView ? { roleView } : {}),
+    };
   }
 
   reset(): void {

@@ -33,7 +33,7 @@ import {
   podServiceAssumeRoleRecord,
 } from "./cloudtrail-records.js";
 import { epochSeconds, type LocalResponse } from "./http.js";
-import { readRole, splitRoleArn } from "./iam-reader.js";
+import { roleForSts, splitRoleArn } from "./iam-reader.js";
 import { audiences, decodeJwt, JwtError, serviceAccountOf } from "./jwt.js";
 import type { RequestIdentity } from "./operations.js";
 import type { ClusterRef, PodIdentityStore, StoredAssociation } from "./pod-identity.js";
@@ -134,7 +134,8 @@ function readToken(body: string, issuer: string, nowSeconds: number): PodFacts {
   }
   const subject = serviceAccountOf(claims.sub);
   const k8s = claims["kubernetes.io"];
-  if (!subject || (k8s?.namespace !== undefined && k8s.namespace !== subject.namespace)) {
+  const k8sReadable = k8s === undefined || (typeof k8s === "object" && k8s !== null && !Array.isArray(k8s));
+  if (!subject || !k8sReadable || (k8s?.namespace !== undefined && k8s.namespace !== subject.namespace)) {
     throw new EksAuthError("InvalidTokenException", INVALID_TOKEN);
   }
   return {
@@ -280,7 +281,7 @@ async function assume(
   const entry: { attempt: Attempt; session?: LocalSession; error?: CallError } = { attempt };
   attempts.push(entry);
   const arn = splitRoleArn(attempt.roleArn);
-  const role = arn ? await readRole(deps.motoUrl, arn.accountId, arn.name) : undefined;
+  const role = arn ? await roleForSts(deps.motoUrl, deps.roleView, arn.accountId, arn.name) : undefined;
   const actions =
     Object.keys(attempt.tags).length > 0 ? ["sts:AssumeRole", "sts:TagSession"] : ["sts:AssumeRole"];
   const verdict = role ? decideAll(role.trustPolicy, principal, actions, context) : undefined;

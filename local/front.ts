@@ -73,16 +73,26 @@ export class LocalFront {
       now,
       transitionMs: () => this.faults.settings.addonTransitionMs ?? 0,
     });
-    this.credentials = new CredentialPath(motoUrl, this.associations, async (accountId, region, name) => {
-      const found = (await describeCluster(motoUrl, accountId, name)) as Record<string, unknown> | undefined;
-      if (!found || typeof found.arn !== "string") return undefined;
-      uniqueIssuer(found);
-      const issuer = (found.identity as { oidc?: { issuer?: string } } | undefined)?.oidc?.issuer ?? "";
-      return {
-        ref: { key: `${accountId}/${region}/${name}`, name, arn: found.arn, accountId, region },
-        issuer,
-      };
-    });
+    this.credentials = new CredentialPath(
+      motoUrl,
+      this.associations,
+      async (accountId, region, name) => {
+        const found = (await describeCluster(motoUrl, accountId, name)) as
+          | Record<string, unknown>
+          | undefined;
+        if (!found || typeof found.arn !== "string") return undefined;
+        uniqueIssuer(found);
+        const issuer = (found.identity as { oidc?: { issuer?: string } } | undefined)?.oidc?.issuer ?? "";
+        return {
+          ref: { key: `${accountId}/${region}/${name}`, name, arn: found.arn, accountId, region },
+          issuer,
+        };
+      },
+      async (accountId, roleName) =>
+        this.iam.invisible(accountId, this.iam.resolve(accountId, roleName))
+          ? undefined
+          : await this.iam.roleForEks(accountId, roleName),
+    );
   }
 
   /**

@@ -81,6 +81,34 @@ export async function readRole(
   };
 }
 
+/**
+ * How IAM shows a role to STS right now: the role's name as stored (IAM resolves names
+ * case-insensitively) and the trust policy inside IAM's consistency window (the previous one for a
+ * while after UpdateAssumeRolePolicy); undefined while a new role is not yet visible or when it
+ * does not exist. The front provides it from its IAM model (`iam-roles.ts`).
+ */
+export type RoleView = (
+  accountId: string,
+  roleName: string,
+) => Promise<{ arn: string; trustPolicy: unknown } | undefined>;
+
+/** The role as STS evaluates it: id and MaxSessionDuration from IAM, name and trust from the view. */
+export async function roleForSts(
+  motoUrl: string,
+  view: RoleView | undefined,
+  accountId: string,
+  roleName: string,
+): Promise<IamRole | undefined> {
+  if (!view) return await readRole(motoUrl, accountId, roleName);
+  const seen = await view(accountId, roleName);
+  if (!seen) return undefined;
+  const stored = seen.arn.split("/").pop() ?? roleName;
+  const role = await readRole(motoUrl, accountId, stored);
+  if (!role) return undefined;
+  const trust = seen.trustPolicy === undefined ? "" : JSON.stringify(seen.trustPolicy);
+  return { ...role, trustPolicy: trust };
+}
+
 /** Every OIDC provider of the account, with its URL and client ids. */
 export async function readOidcProviders(motoUrl: string, accountId: string): Promise<OidcProvider[]> {
   const list = await iam(motoUrl, accountId, { Action: "ListOpenIDConnectProviders" });

@@ -20,7 +20,13 @@ import type { LocalClock } from "./clock.js";
 import type { CloudTrailLog } from "./cloudtrail.js";
 import { type CallContext, type CallError, webIdentityRecord } from "./cloudtrail-records.js";
 import type { LocalResponse } from "./http.js";
-import { type OidcProvider, readOidcProviders, readRole, splitRoleArn } from "./iam-reader.js";
+import {
+  type OidcProvider,
+  type RoleView,
+  readOidcProviders,
+  roleForSts,
+  splitRoleArn,
+} from "./iam-reader.js";
 import { audiences, decodeJwt, type JwtClaims, JwtError } from "./jwt.js";
 import type { SessionRegistry } from "./sessions.js";
 import { decideTrust } from "./trust-eval.js";
@@ -31,6 +37,8 @@ export interface CredentialDeps {
   clock: LocalClock;
   trail: CloudTrailLog;
   sessions: SessionRegistry;
+  /** IAM's current view of a role (case-insensitive names, trust consistency window) */
+  roleView?: RoleView;
 }
 
 /** Request facts CloudTrail records (region from the signing scope or the default). */
@@ -161,7 +169,7 @@ async function check(
   seen.aud = aud;
   if (!seen.sub)
     throw new StsRefusal(400, "InvalidIdentityToken", "The token has no subject (sub) claim", true);
-  const role = await readRole(deps.motoUrl, accountId, roleName);
+  const role = await roleForSts(deps.motoUrl, deps.roleView, accountId, roleName);
   if (!role) throw new StsRefusal(403, "AccessDenied", ACCESS_DENIED, true);
   const context = {
     [`${provider.url}:sub`.toLowerCase()]: seen.sub,

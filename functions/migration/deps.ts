@@ -3,7 +3,7 @@ import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
-import { type AwsClients, createClients } from "../aws/clients.js";
+import { type AwsClients, createClients, endpointSettings, isLocalRun } from "../aws/clients.js";
 import { cloudTrailEvidence } from "../aws/cloudtrail-evidence.js";
 import { sfnExecutions } from "../aws/executions.js";
 import { MigrationStore } from "../aws/migration-store.js";
@@ -50,12 +50,19 @@ export const migrationEnvSchema = z.object({
   POWERTOOLS_SERVICE_NAME: z.string().default("pod-identity-autopilot-migration"),
 });
 
-/** Builds the migration dependencies from the environment. */
-export function createMigrationDeps(source: NodeJS.ProcessEnv = process.env): MigrationDeps {
+/**
+ * Builds the migration dependencies from the environment. Endpoint overrides count only when
+ * running locally (PODID_LOCAL=1) or when the podid CLI asks for them.
+ */
+export function createMigrationDeps(
+  source: NodeJS.ProcessEnv = process.env,
+  options: { endpointOverrides?: boolean } = {},
+): MigrationDeps {
   const env = migrationEnvSchema.parse(source);
-  const clients = createClients();
+  const overrides = options.endpointOverrides ?? isLocalRun(source);
+  const clients = createClients({ endpointOverrides: overrides });
   const region = source.AWS_REGION ?? source.AWS_DEFAULT_REGION ?? "us-east-1";
-  const db = new DynamoDBClient({ region, maxAttempts: 8 });
+  const db = new DynamoDBClient({ region, maxAttempts: 8, ...endpointSettings(overrides) });
   const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
   return {
     clients,
@@ -71,7 +78,10 @@ export function createMigrationDeps(source: NodeJS.ProcessEnv = process.env): Mi
       rollback: env.MIGRATION_ROLLBACK_STATE_MACHINE_ARN,
     },
     executions: sfnExecutions(clients.sfn),
-    evidence: cloudTrailEvidence(new CloudTrailClient({ region, maxAttempts: 8 }), { sleep }),
+    evidence: cloudTrailEvidence(
+      new CloudTrailClient({ region, maxAttempts: 8, ...endpointSettings(overrides) }),
+      { sleep },
+    ),
     clusterLeaseSeconds: env.MIGRATION_CLUSTER_LEASE_SECONDS,
     roleLeaseSeconds: 300,
     roleLeaseWaitMs: 60_000,

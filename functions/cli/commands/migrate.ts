@@ -21,6 +21,7 @@ import {
 } from "../migration-runner.js";
 import { UsageError } from "../podid.js";
 import { renderTable } from "../tables.js";
+import { terminalSafe } from "../terminal.js";
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -118,14 +119,17 @@ function isLocal(): boolean {
 async function migrationDeps(): Promise<MigrationDeps> {
   const env = { ...process.env };
   if (!env.MIGRATION_STATE_MACHINE_ARN) {
-    const probe = createMigrationDeps({ ...env, ...localMigrationEnv("000000000000", "us-east-1") });
+    const probe = createMigrationDeps(
+      { ...env, ...localMigrationEnv("000000000000", "us-east-1") },
+      { endpointOverrides: true },
+    );
     const { Account } = await probe.clients.sts.send(new GetCallerIdentityCommand({}));
     const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1";
     const local = localMigrationEnv(Account ?? "000000000000", region);
     for (const [k, v] of Object.entries(local)) env[k] ??= v;
   }
   // metrics are for the deployed functions; the CLI's stdout is the report
-  const { recordOutcome: _metrics, ...deps } = createMigrationDeps(env);
+  const { recordOutcome: _metrics, ...deps } = createMigrationDeps(env, { endpointOverrides: true });
   if (isLocal()) await deps.store.ensureTable();
   return deps;
 }
@@ -234,7 +238,9 @@ export function registerMigrate(program: Command, setExit: (code: number) => voi
         migrationId: `plan-${opts.cluster}-${Date.now()}`,
       });
       if (!result.report) throw new Error(`plan failed: ${result.error?.name}: ${result.error?.cause}`);
-      process.stdout.write(opts.json ? `${JSON.stringify(result.report)}\n` : formatReport(result.report));
+      process.stdout.write(
+        opts.json ? `${JSON.stringify(result.report)}\n` : terminalSafe(formatReport(result.report)),
+      );
       setExit(0);
     });
   migrate
@@ -272,9 +278,13 @@ export function registerMigrate(program: Command, setExit: (code: number) => voi
           process.stderr.write(`Waiting for approval: podid migrate approve --run ${id} (or reject)\n`),
       });
       if (result.report)
-        process.stdout.write(opts.json ? `${JSON.stringify(result.report)}\n` : formatReport(result.report));
+        process.stdout.write(
+          opts.json ? `${JSON.stringify(result.report)}\n` : terminalSafe(formatReport(result.report)),
+        );
       if (result.error && !result.report)
-        process.stderr.write(`podid: migration failed: ${result.error.name}: ${result.error.cause}\n`);
+        process.stderr.write(
+          terminalSafe(`podid: migration failed: ${result.error.name}: ${result.error.cause}\n`),
+        );
       setExit(result.status === "succeeded" ? 0 : 1);
     });
   for (const [name, decision] of [

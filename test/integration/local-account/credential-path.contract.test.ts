@@ -1,3 +1,4 @@
+import { UpdateAssumeRolePolicyCommand } from "@aws-sdk/client-iam";
 import { beforeEach, describe, expect, it } from "vitest";
 import { webIdentityRecord } from "../../../local/cloudtrail-records.js";
 import { irsaTrust } from "../../../local/sample-fleet.js";
@@ -163,6 +164,67 @@ describe("STS AssumeRoleWithWebIdentity (IRSA)", () => {
     expect(tooLong).toMatchObject({ ok: false, code: "ValidationError" });
     expect(expired).toMatchObject({ ok: false, code: "ExpiredTokenException", status: 400 });
   });
+  it("sees IAM's previous trust policy inside the consistency window, then the new one", async () => {
+    // Prepare
+    const issuer = await pods.issuer("alpha");
+    const roleArn = await createRole(clients.iam, "cart-irsa", {
+      trust: irsaTrust(ACCOUNT_ID, issuer, ["system:serviceaccount:shop:cart"]),
+    });
+    await ctx.account.setFaults({ trustPolicyConsistencyDelayMs: 60_000 });
+    await clients.iam.send(
+      new UpdateAssumeRolePolicyCommand({
+        RoleName: "cart-irsa",
+        PolicyDocument: irsaTrust(ACCOUNT_ID, issuer, ["system:serviceaccount:shop:other"]),
+      }),
+    );
+    // Act
+    const stale = await pods.irsa(app, roleArn);
+    await pods.advanceClock(61);
+    const fresh = await pods.irsa(app, roleArn);
+    // Assess
+    expect(stale.ok).toBe(true);
+    expect(fresh).toMatchObject({ ok: false, code: "AccessDenied" });
+  });
+
+  it("answers bad input with a 4xx and never a server error", async () => {
+    // Prepare
+    const roleArn = `arn:aws:iam::${ACCOUNT_ID}:role/cart-irsa`;
+    const weird = [
+      "not-a-jwt",
+      "a.b.c",
+      `x.${Buffer.from("[1,2]").toString("base64url")}.y`,
+      `x.${Buffer.from(JSON.stringify({ iss: 5, sub: null, aud: {}, exp: "soon" })).toString("base64url")}.y`,
+    ];
+    const post = async (form: Record<string, string>) =>
+      (
+        await fetch(ctx.account.endpoint, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ Action: "AssumeRoleWithWebIdentity", Version: "2011-06-15", ...form }),
+        })
+      ).status;
+    // Act
+    const statuses = [
+      ...(await Promise.all(
+        weird.map((t) => post({ RoleArn: roleArn, RoleSessionName: "s1", WebIdentityToken: t })),
+      )),
+      await post({}),
+      await post({
+        RoleArn: "arn:aws:iam::1:user/x-is-not-a-role",
+        RoleSessionName: "s1",
+        WebIdentityToken: weird[0]!,
+      }),
+      await post({
+        RoleArn: roleArn,
+        RoleSessionName: "s1",
+        WebIdentityToken: "abcd",
+        DurationSeconds: "lots",
+      }),
+    ];
+    // Assess
+    expect(statuses.every((status) => status >= 400 && status < 500)).toBe(true);
+  });
+
   it("counts the unsigned call in the sts family, so STS throttling faults apply to it", async () => {
     // Prepare
     const roleArn = await createRole(clients.iam, "cart-irsa", {

@@ -213,6 +213,47 @@ describe("EKS Auth AssumeRoleForPodIdentity", () => {
     expect(expired).toMatchObject({ ok: false, code: "ExpiredTokenException", status: 400 });
   });
 
+  it("answers bad input with a 4xx and never a server error", async () => {
+    // Prepare
+    await associate("cart-pods", podTrust());
+    const claims = (c: unknown) => `x.${Buffer.from(JSON.stringify(c)).toString("base64url")}.y`;
+    const issuer = await pods.issuer("alpha");
+    const bodies = [
+      "not json",
+      "[]",
+      JSON.stringify({ token: 42 }),
+      JSON.stringify({ token: claims(null) }),
+      JSON.stringify({ token: claims({ iss: issuer, aud: "pods.eks.amazonaws.com", exp: 4e9, sub: 7 }) }),
+      JSON.stringify({
+        token: claims({
+          iss: issuer,
+          aud: ["pods.eks.amazonaws.com"],
+          exp: 4e9,
+          sub: "system:serviceaccount:shop:cart",
+          "kubernetes.io": "oops",
+        }),
+      }),
+    ];
+    // Act
+    const statuses = await Promise.all(
+      bodies.map(
+        async (body) =>
+          (
+            await fetch(`${ctx.account.endpoint}/clusters/alpha/assume-role-for-pod-identity`, {
+              method: "POST",
+              headers: {
+                "content-type": "application/json",
+                authorization: `AWS4-HMAC-SHA256 Credential=${ACCOUNT_ID}/20260101/us-east-1/eks-auth/aws4_request, SignedHeaders=host, Signature=0`,
+              },
+              body,
+            })
+          ).status,
+      ),
+    );
+    // Assess
+    expect(statuses.every((status) => status >= 400 && status < 500)).toBe(true);
+  });
+
   it("answers injected faults with EKS Auth's own error names", async () => {
     // Prepare
     await associate("cart-pods", podTrust());
