@@ -29,6 +29,7 @@ import { ensureCatalogRoles } from "./catalog-roles.js";
 import type { AwsClients } from "./clients.js";
 import type { EventPublisher } from "./events.js";
 import { describeCluster, readAssociations, readClusters, readRoles } from "./inventory.js";
+import { iamRoleCheck } from "./role-check.js";
 
 /** Which part of the account a run reconciles. */
 export type ReconcileScope =
@@ -188,7 +189,11 @@ export async function reconcile(deps: ReconcileDeps, request: ReconcileRequest):
   findings.push(...state.findings);
 
   const limit = pLimit(deps.readConcurrency ?? 8);
-  const applyOptions = { ...DEFAULT_APPLY_OPTIONS, ...deps.apply };
+  const applyOptions = {
+    ...DEFAULT_APPLY_OPTIONS,
+    roleCheck: iamRoleCheck(clients.iam, accountId),
+    ...deps.apply,
+  };
   const writeLimit = pLimit(applyOptions.concurrency);
   const planOptions = {
     ...(request.adoptUnmanaged ? { adoptUnmanaged: true } : {}),
