@@ -8,16 +8,19 @@ import { IamEventForwarderStack } from "./stacks/iam-forwarder-stack.js";
 export function buildApp(app = new App()): App {
   const config = configFromContext((key) => app.node.tryGetContext(key));
   const account = process.env.CDK_DEFAULT_ACCOUNT;
-  for (const region of config.regions) {
-    new PodIdentityAutopilotStack(app, `PodIdentityAutopilot-${region}`, {
-      env: { account, region },
-      config,
-    });
-  }
-  new IamEventForwarderStack(app, "PodIdentityAutopilotIamForwarder", {
+  const regional = config.regions.map(
+    (region) =>
+      new PodIdentityAutopilotStack(app, `PodIdentityAutopilot-${region}`, {
+        env: { account, region },
+        config,
+      }),
+  );
+  const forwarder = new IamEventForwarderStack(app, "PodIdentityAutopilotIamForwarder", {
     env: { account, region: "us-east-1" },
     regions: config.regions,
   });
+  // the catalog roles' permissions boundary (in the forwarder stack) exists before any reconciler runs
+  for (const stack of regional) stack.addDependency(forwarder);
   Validations.of(app).addPlugins(
     new AwsSolutionsChecks(app, { verbose: true }),
     new ServerlessChecks(app, { verbose: true }),

@@ -70,6 +70,8 @@ export async function startLocalAccount(options: { port?: number } = {}): Promis
     front,
     env: () => ({
       AWS_ENDPOINT_URL: endpoint,
+      // the product's clients honour AWS_ENDPOINT_URL only with this flag (the stack never sets it)
+      PODID_LOCAL: "1",
       AWS_REGION: "us-east-1",
       AWS_DEFAULT_REGION: "us-east-1",
       AWS_ACCESS_KEY_ID: "testing",

@@ -1,5 +1,6 @@
 import { CreateClusterCommand, DescribeClusterCommand, type EKSClient } from "@aws-sdk/client-eks";
 import { CreateOpenIDConnectProviderCommand, CreateRoleCommand, type IAMClient } from "@aws-sdk/client-iam";
+import { DEFAULT_TEMPLATE_PATH } from "../functions/core/admission.js";
 
 /** Trust policy of a role that only EKS Pod Identity may assume. */
 export function podIdentityTrust(accountId?: string): string {
@@ -70,10 +71,21 @@ export const SAMPLE_CLUSTERS: SampleCluster[] = [
     tags: {
       env: "prod",
       team: "payments",
+      "pod-identity-scope/team": "payments",
+      "pod-identity-scope/env": "prod",
       "pod-identity/templates": "external-dns aws-load-balancer-controller",
     },
   },
-  { name: "payments-staging", version: "1.30", tags: { env: "staging", team: "payments" } },
+  {
+    name: "payments-staging",
+    version: "1.30",
+    tags: {
+      env: "staging",
+      team: "payments",
+      "pod-identity-scope/team": "payments",
+      "pod-identity-scope/env": "staging",
+    },
+  },
   {
     name: "legacy-batch",
     version: "1.29",
@@ -81,12 +93,14 @@ export const SAMPLE_CLUSTERS: SampleCluster[] = [
   },
 ];
 
+/** Template roles live under the template path the stack admits (DEFAULT_TEMPLATE_PATH). */
 export const SAMPLE_TEMPLATES: { name: string; tags: Record<string, string> }[] = [
   {
     name: "orders-api",
     tags: {
       "pod-identity/bind": "orders/orders-api orders/orders-worker",
-      "pod-identity/clusters": "tag:team=payments",
+      // tag: terms match only keys under the prefix the operator protects (pod-identity-scope/)
+      "pod-identity/clusters": "tag:pod-identity-scope/team=payments",
     },
   },
   {
@@ -130,6 +144,7 @@ export async function seedSampleFleet(
     await clients.iam.send(
       new CreateRoleCommand({
         RoleName: template.name,
+        Path: DEFAULT_TEMPLATE_PATH,
         AssumeRolePolicyDocument: podIdentityTrust(accountId),
         Tags: Object.entries(template.tags).map(([Key, Value]) => ({ Key, Value })),
       }),

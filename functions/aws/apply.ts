@@ -12,12 +12,13 @@ import {
   UpdatePodIdentityAssociationCommand,
 } from "@aws-sdk/client-eks";
 import pLimit from "p-limit";
-import { errorMessage, TransientError } from "../core/errors.js";
+import { errorMessage, RefusedError, TransientError } from "../core/errors.js";
 import type { AssociationInfo, DesiredAssociation } from "../core/model.js";
 import type { PlannedChange } from "../core/plan.js";
 import { isManaged } from "../core/plan.js";
 import { MANAGED_BY_VALUE, TAG } from "../core/tags.js";
 import { listAddonNames, toAssociationInfo } from "./inventory.js";
+import type { RoleCheck } from "./role-check.js";
 
 export const AGENT_ADDON = "eks-pod-identity-agent";
 
@@ -38,6 +39,11 @@ export interface ApplyOptions {
   sleep: (ms: number) => Promise<void>;
   /** a limiter shared by several calls (a run applies cluster by cluster under one write budget) */
   limit?: ReturnType<typeof pLimit>;
+  /**
+   * Decides whether EKS's refusal of a role is IAM propagation (retried) or permanent (fails at
+   * once). Without it nothing is retried: a refusal fails with its reason and the next run retries.
+   */
+  roleCheck?: RoleCheck;
 }
 
 export const DEFAULT_APPLY_OPTIONS: ApplyOptions = {
@@ -51,20 +57,45 @@ function tagsFor(d: DesiredAssociation): Record<string, string> {
   return { [TAG.managedBy]: MANAGED_BY_VALUE, [TAG.source]: d.source };
 }
 
-/** EKS says the role is missing or untrusted: right after IAM changes this clears by itself. */
-export function isRoleNotVisible(error: unknown): boolean {
-  return error instanceof InvalidParameterException && /role|trust|assume/i.test(error.message);
+/** The role a call passes to EKS, for the propagation check. */
+export interface RoleUse {
+  roleArn: string;
+  disableSessionTags: boolean;
 }
 
-export async function withRoleVisibilityRetry<T>(options: ApplyOptions, call: () => Promise<T>): Promise<T> {
+async function firstPermanent(check: RoleCheck | undefined, roles: RoleUse[]): Promise<string | undefined> {
+  if (!check) return "no IAM check is configured to tell IAM propagation from a permanent refusal";
+  for (const r of roles) {
+    const verdict = await check(r.roleArn, { disableSessionTags: r.disableSessionTags });
+    if (verdict.kind === "permanent") return verdict.reason;
+  }
+  return undefined;
+}
+
+/**
+ * Runs an EKS call that passes a role (or several, for UpdateAddon). An `InvalidParameterException` (the one type EKS uses for
+ * every role problem) is retried with exponential back-off only while `roleCheck` says the role
+ * is in IAM, at that exact ARN, with a trust EKS accepts: then EKS is behind IAM (eventual
+ * consistency). A permanent refusal (no such role, wrong ARN or account, a trust EKS refuses)
+ * fails at once as a {@link RefusedError} with its reason; other errors pass through unchanged.
+ */
+export async function withRoleVisibilityRetry<T>(
+  options: ApplyOptions,
+  role: RoleUse | RoleUse[],
+  call: () => Promise<T>,
+): Promise<T> {
+  const roles = Array.isArray(role) ? role : [role];
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (error) {
-      if (!isRoleNotVisible(error) || attempt >= options.roleVisibilityAttempts) {
-        throw attempt > 1
-          ? new TransientError(`role still not accepted by EKS after ${attempt} attempts`, { cause: error })
-          : error;
+      if (!(error instanceof InvalidParameterException)) throw error;
+      const permanent = await firstPermanent(options.roleCheck, roles);
+      if (permanent) throw new RefusedError(`EKS refused the request: ${permanent}`, { cause: error });
+      if (attempt >= options.roleVisibilityAttempts) {
+        throw new TransientError(`role still not accepted by EKS after ${attempt} attempts`, {
+          cause: error,
+        });
       }
       await options.sleep(options.backoffBaseMs * 2 ** (attempt - 1));
     }
@@ -90,26 +121,39 @@ async function findExisting(eks: EKSClient, d: DesiredAssociation): Promise<Asso
   return a ? toAssociationInfo(d.clusterName, a) : undefined;
 }
 
+/** What UpdatePodIdentityAssociation can change; the model: "You must change at least one of these". */
+export function updatableDiffers(d: DesiredAssociation, a: AssociationInfo): boolean {
+  return (
+    a.roleArn !== d.roleArn ||
+    a.disableSessionTags !== d.disableSessionTags ||
+    (a.targetRoleArn ?? "") !== (d.targetRoleArn ?? "")
+  );
+}
+
+/** Updates what differs: the association through Update, the ownership tags through TagResource. */
 async function update(
   eks: EKSClient,
   d: DesiredAssociation,
   a: AssociationInfo,
   options: ApplyOptions,
 ): Promise<string> {
-  await withRoleVisibilityRetry(options, () =>
-    eks.send(
-      new UpdatePodIdentityAssociationCommand({
-        clusterName: d.clusterName,
-        associationId: a.associationId,
-        roleArn: d.roleArn,
-        disableSessionTags: d.disableSessionTags,
-        // an empty string removes a target role
-        targetRoleArn: d.targetRoleArn ?? "",
-      }),
-    ),
-  );
+  if (updatableDiffers(d, a)) {
+    await withRoleVisibilityRetry(options, d, () =>
+      eks.send(
+        new UpdatePodIdentityAssociationCommand({
+          clusterName: d.clusterName,
+          associationId: a.associationId,
+          roleArn: d.roleArn,
+          disableSessionTags: d.disableSessionTags,
+          // an empty string removes a target role
+          targetRoleArn: d.targetRoleArn ?? "",
+        }),
+      ),
+    );
+  }
   const wanted = tagsFor(d);
-  if (Object.entries(wanted).some(([k, v]) => a.tags[k] !== v) && a.associationArn) {
+  if (Object.entries(wanted).some(([k, v]) => a.tags[k] !== v)) {
+    if (!a.associationArn) throw new RefusedError(`association ${a.associationId} has no ARN to tag`);
     await eks.send(new TagResourceCommand({ resourceArn: a.associationArn, tags: wanted }));
   }
   return a.associationId;
@@ -121,7 +165,7 @@ async function create(
   options: ApplyOptions,
 ): Promise<Omit<ChangeOutcome, "change">> {
   try {
-    const out = await withRoleVisibilityRetry(options, () =>
+    const out = await withRoleVisibilityRetry(options, d, () =>
       eks.send(
         new CreatePodIdentityAssociationCommand({
           clusterName: d.clusterName,
@@ -146,12 +190,7 @@ async function create(
         error: `an association not managed by pod-identity-autopilot exists (${existing.associationId})`,
       };
     }
-    const same =
-      existing.roleArn === d.roleArn &&
-      existing.disableSessionTags === d.disableSessionTags &&
-      (existing.targetRoleArn ?? "") === (d.targetRoleArn ?? "") &&
-      existing.tags[TAG.source] === d.source;
-    if (!same) await update(eks, d, existing, options);
+    await update(eks, d, existing, options);
     return { status: "converged", associationId: existing.associationId };
   }
 }

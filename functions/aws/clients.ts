@@ -13,17 +13,40 @@ export interface AwsClients {
   sfn: SFNClient;
 }
 
-/** Client settings: region and the SDK retry budget. Endpoints come from AWS_ENDPOINT_URL. */
+/**
+ * Whether this process runs against the local account: `PODID_LOCAL=1`, which the stack never
+ * sets. Only then do the SDK's endpoint settings (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`,
+ * `endpoint_url` in the config file) count: a deployed function ignores them, so a configuration
+ * change alone cannot point its IAM or EKS calls at another endpoint.
+ */
+export function isLocalRun(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.PODID_LOCAL === "1";
+}
+
+/** The endpoint part of every client's configuration (see isLocalRun). */
+export function endpointSettings(honourOverrides: boolean = isLocalRun()): {
+  ignoreConfiguredEndpointUrls: boolean;
+} {
+  return { ignoreConfiguredEndpointUrls: !honourOverrides };
+}
+
+/** Client settings: region, the SDK retry budget, and whether endpoint overrides count. */
 export interface ClientOptions {
   region?: string;
+  /**
+   * honour AWS_ENDPOINT_URL* (default: only when PODID_LOCAL=1); the podid CLI on a workstation
+   * passes true, deployed functions never do
+   */
+  endpointOverrides?: boolean;
   /** attempts per call including the first (SDK retry strategy: throttling, 5xx, timeouts) */
   maxAttempts?: number;
   retryMode?: "standard" | "adaptive";
 }
 
 /**
- * Creates the clients. Every client honours the SDK's standard endpoint settings
- * (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>), so the same code runs in Lambda and locally.
+ * Creates the clients. Run locally (`PODID_LOCAL=1`) every client honours the SDK's standard
+ * endpoint settings (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>), so the same bundle runs in
+ * Lambda and against the local account; deployed, endpoint overrides are ignored.
  */
 export function createClients(options: ClientOptions = {}): AwsClients {
   const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1";
@@ -32,6 +55,7 @@ export function createClients(options: ClientOptions = {}): AwsClients {
     // AWS_MAX_ATTEMPTS, the SDK's standard setting, wins over the default budget
     maxAttempts: options.maxAttempts ?? (Number(process.env.AWS_MAX_ATTEMPTS) || 8),
     retryMode: options.retryMode ?? "adaptive",
+    ...endpointSettings(options.endpointOverrides ?? isLocalRun()),
   };
   return {
     eks: new EKSClient(common),

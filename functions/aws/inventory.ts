@@ -12,12 +12,14 @@ import {
   ResourceNotFoundException,
 } from "@aws-sdk/client-eks";
 import {
+  GetRoleCommand,
   type IAMClient,
   NoSuchEntityException,
   paginateListRoles,
   paginateListRoleTags,
 } from "@aws-sdk/client-iam";
 import pLimit from "p-limit";
+import { errorMessage } from "../core/errors.js";
 import type { AssociationInfo, ClusterInfo, RoleInfo } from "../core/model.js";
 import { decodePolicyText } from "../core/trust/parse.js";
 
@@ -63,18 +65,47 @@ export async function readClusters(eks: EKSClient, concurrency = 8): Promise<Clu
   return described.filter((c): c is ClusterInfo => c !== undefined);
 }
 
-/** Reads every role (all pages) with its tags, each role's tags read once. */
+/**
+ * Reads every role (all pages) with its tags, each role's tags read once; roles with
+ * `pod-identity/*` tags also get their permissions boundary (template admission; `ListRoles`
+ * does not return it). A role whose tags or boundary cannot be read is returned with
+ * `unreadable` (why) and no tags: a template that cannot be read freezes its associations
+ * instead of losing them.
+ */
 export async function readRoles(iam: IAMClient, concurrency = 8): Promise<RoleInfo[]> {
   const limit = pLimit(concurrency);
   const roles = await Promise.all(
     (await listRolesWithTrust(iam)).map((r) =>
       limit(async (): Promise<RoleInfo | undefined> => {
-        const tags = await readRoleTags(iam, r.name);
-        return tags ? { ...r, tags } : undefined;
+        try {
+          const tags = await readRoleTags(iam, r.name);
+          if (!tags) return undefined;
+          if (!Object.keys(tags).some((k) => k.toLowerCase().startsWith("pod-identity/")))
+            return { ...r, tags };
+          const boundary = await readPermissionsBoundary(iam, r.name);
+          if (boundary === null) return undefined;
+          return { ...r, tags, ...(boundary ? { permissionsBoundaryArn: boundary } : {}) };
+        } catch (error) {
+          return { ...r, tags: {}, unreadable: errorMessage(error) };
+        }
       }),
     ),
   );
   return roles.filter((r): r is RoleInfo => r !== undefined);
+}
+
+/** A role's permissions boundary ARN (undefined: none); null when the role was deleted meanwhile. */
+export async function readPermissionsBoundary(
+  iam: IAMClient,
+  roleName: string,
+): Promise<string | undefined | null> {
+  try {
+    const { Role } = await iam.send(new GetRoleCommand({ RoleName: roleName }));
+    return Role?.PermissionsBoundary?.PermissionsBoundaryArn;
+  } catch (error) {
+    if (error instanceof NoSuchEntityException) return null;
+    throw error;
+  }
 }
 
 /** A role's tags (all pages); undefined when the role was deleted meanwhile. */

@@ -1,5 +1,9 @@
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import pLimit from "p-limit";
+import type { AdmissionPolicy } from "../core/admission.js";
+import { CATALOG_ROLE_PATH, catalogEntryOfRole } from "../core/catalog.js";
+import { catalogRequests } from "../core/catalog-requests.js";
+import { readTrustBindings } from "../core/catalog-trust.js";
 import { computeDesired } from "../core/desired.js";
 import { errorMessage } from "../core/errors.js";
 import { DETAIL_TYPES } from "../core/events.js";
@@ -25,6 +29,7 @@ import { ensureCatalogRoles } from "./catalog-roles.js";
 import type { AwsClients } from "./clients.js";
 import type { EventPublisher } from "./events.js";
 import { describeCluster, readAssociations, readClusters, readRoles } from "./inventory.js";
+import { iamRoleCheck } from "./role-check.js";
 
 /** Which part of the account a run reconciles. */
 export type ReconcileScope =
@@ -45,6 +50,8 @@ export interface ReconcileRequest {
    * a unit then reads no role again.
    */
   roles?: RoleInfo[];
+  /** the stack's template and cluster admission (default: DEFAULT_ADMISSION) */
+  admission?: AdmissionPolicy;
 }
 
 /** A structured logger (Powertools Logger fits). */
@@ -95,6 +102,22 @@ export interface ReconcileSummary {
   catalogRoles: { created: string[]; updated: string[] };
   changes: ChangeReport[];
   findings: Finding[];
+}
+
+/** Cluster ARNs that catalog roles' trust policies name (as read with the roles). */
+function catalogClusterArns(roles: readonly RoleInfo[]): string[] {
+  const arns = new Set<string>();
+  for (const r of roles) {
+    if (r.path !== CATALOG_ROLE_PATH) continue;
+    let trust: unknown;
+    try {
+      trust = JSON.parse(r.trustPolicy);
+    } catch {
+      continue;
+    }
+    for (const b of readTrustBindings(trust)) arns.add(b.clusterArn);
+  }
+  return [...arns];
 }
 
 /** Quiet logger for callers that do not log. */
@@ -157,11 +180,20 @@ export async function reconcile(deps: ReconcileDeps, request: ReconcileRequest):
     readScopeClusters(deps, request.scope, findings),
     request.roles ?? readRoles(clients.iam, deps.readConcurrency ?? 8),
   ]);
-  const state = computeDesired({ clusters, roles, accountId });
+  const state = computeDesired({
+    clusters,
+    roles,
+    accountId,
+    ...(request.admission ? { admission: request.admission } : {}),
+  });
   findings.push(...state.findings);
 
   const limit = pLimit(deps.readConcurrency ?? 8);
-  const applyOptions = { ...DEFAULT_APPLY_OPTIONS, ...deps.apply };
+  const applyOptions = {
+    ...DEFAULT_APPLY_OPTIONS,
+    roleCheck: iamRoleCheck(clients.iam, accountId),
+    ...deps.apply,
+  };
   const writeLimit = pLimit(applyOptions.concurrency);
   const planOptions = {
     ...(request.adoptUnmanaged ? { adoptUnmanaged: true } : {}),
@@ -173,10 +205,33 @@ export async function reconcile(deps: ReconcileDeps, request: ReconcileRequest):
 
   // every catalog association needs its shared role: those come first
   const failedCatalog = new Map<string, string>();
-  if (!request.dryRun && state.catalogInUse.size > 0) {
-    const ensured = await ensureCatalogRoles(clients.iam, accountId, state.catalogInUse, {
+  const { requests: catalogAsks, covered } = catalogRequests(state);
+  if (request.scope.kind !== "role") {
+    // clusters gone lose their catalog grants: a full run speaks for every cluster of its region,
+    // a run for named clusters for those it no longer finds
+    const region = await clients.eks.config.region();
+    const gone =
+      request.scope.kind === "all"
+        ? catalogClusterArns(roles).filter((arn) => arn.split(":")[3] === region)
+        : request.scope.names.flatMap((name) =>
+            catalogClusterArns(roles).filter(
+              (arn) => arn.split(":")[3] === region && arn.endsWith(`:cluster/${name}`),
+            ),
+          );
+    for (const arn of gone) if (!clusters.some((c) => c.arn === arn)) covered.add(arn);
+  }
+  // roles no cluster of this run asks for, but whose trust names a covered cluster (opted out, gone)
+  const existingCatalogRoles = roles
+    .filter((r) => r.path === CATALOG_ROLE_PATH)
+    .filter((r) => request.scope.kind === "all" || catalogClusterArns([r]).some((arn) => covered.has(arn)))
+    .flatMap((r) => catalogEntryOfRole(r.name)?.name ?? []);
+  if (!request.dryRun && (catalogAsks.size > 0 || existingCatalogRoles.length > 0)) {
+    const ensured = await ensureCatalogRoles(clients.iam, catalogAsks, {
+      accountId,
+      partition: clusters[0]?.arn.split(":")[1] ?? "aws",
       dryRun: false,
-      known: roles,
+      covered,
+      existing: existingCatalogRoles,
     });
     catalogRoles.created = ensured.created;
     catalogRoles.updated = ensured.updated;

@@ -1,8 +1,10 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { z } from "zod";
+import type { AdmissionPolicy } from "../core/admission.js";
 import type { RoleInfo } from "../core/model.js";
 import { DEFAULT_BREAKER } from "../core/plan.js";
+import { admissionFromEnv } from "./admission-settings.js";
 import { createClients } from "./clients.js";
 import { eventBridgePublisher } from "./events.js";
 import { type ReconcileDeps, type ReconcileScope, type ReconcileSummary, reconcile } from "./reconcile.js";
@@ -37,6 +39,7 @@ export const METRICS_SERVICE = "pod-identity-autopilot";
 /** Everything a handler needs, built once per execution environment. */
 export interface Runtime {
   env: ReconcilerEnv;
+  admission: AdmissionPolicy;
   logger: Logger;
   metrics: Metrics;
   deps: ReconcileDeps;
@@ -55,6 +58,7 @@ export function createRuntime(source: NodeJS.ProcessEnv = process.env): Runtime 
   const clients = createClients();
   return {
     env,
+    admission: admissionFromEnv(source),
     logger,
     metrics,
     deps: {
@@ -83,6 +87,7 @@ export async function reconcileWithSettings(
       adoptUnmanaged: rt.env.ADOPT_UNMANAGED,
       installAgent: rt.env.INSTALL_AGENT,
       breaker: { floor: overrides.breakerFloor ?? rt.env.BREAKER_FLOOR, fraction: rt.env.BREAKER_FRACTION },
+      admission: rt.admission,
       ...(overrides.roles ? { roles: overrides.roles } : {}),
     },
   );

@@ -1,9 +1,11 @@
 import { Command, CommanderError } from "commander";
+import { registerCatalog } from "./commands/catalog.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerLocalAws } from "./commands/local-aws.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerReconcile } from "./commands/reconcile.js";
 import { registerTrustLint } from "./commands/trust-lint.js";
+import { terminalSafe } from "./terminal.js";
 
 /** Exit codes shared by every podid command (see DESIGN.md, command contract). */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -25,6 +27,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerMigrate(program, setExit);
   registerLocalAws(program, setExit);
   registerDemo(program, setExit);
+  registerCatalog(program, setExit);
   return program;
 }
 
@@ -42,10 +45,10 @@ export async function main(argv: string[]): Promise<number> {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (error instanceof UsageError) {
-      process.stderr.write(`podid: ${error.message}\n`);
+      process.stderr.write(`podid: ${terminalSafe(error.message)}\n`);
       return EXIT.usage;
     }
-    process.stderr.write(`podid: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`podid: ${terminalSafe(error instanceof Error ? error.message : String(error))}\n`);
     return EXIT.failure;
   }
 }

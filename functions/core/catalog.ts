@@ -1,321 +1,141 @@
 /**
- * The built-in catalog: shared roles for common cluster add-ons, each with the upstream chart's
- * default service account, its policy (AWS managed where one exists, else the upstream
- * project's published policy) and, where it makes one role safe across clusters, conditions on
- * the Pod Identity session tags.
+ * The built-in catalog: shared roles for common cluster add-ons. Each entry is data, one JSON
+ * file under `catalog-data/` (reviewable as data, bundled by esbuild): the upstream version and
+ * source it follows, its service accounts, its policy (AWS managed ARNs and/or an inline
+ * document), per-cluster statements filled from cluster tags, and what it narrows compared with
+ * upstream. ARNs in the data use the `aws` partition and `{account}` for the account; rendering
+ * (see `catalog-policy.ts`) puts in the real ones.
  */
 
-type Statement = Record<string, unknown>;
+import cloudwatch from "./catalog-data/amazon-cloudwatch-observability.json" with { type: "json" };
+import amp from "./catalog-data/amazon-managed-prometheus.json" with { type: "json" };
+import ebs from "./catalog-data/aws-ebs-csi-driver.json" with { type: "json" };
+import efs from "./catalog-data/aws-efs-csi-driver.json" with { type: "json" };
+import albc from "./catalog-data/aws-load-balancer-controller.json" with { type: "json" };
+import mountpoint from "./catalog-data/aws-mountpoint-s3-csi-driver.json" with { type: "json" };
+import nth from "./catalog-data/aws-node-termination-handler.json" with { type: "json" };
+import vpcCni from "./catalog-data/aws-vpc-cni.json" with { type: "json" };
+import vpcCniIpv6 from "./catalog-data/aws-vpc-cni-ipv6.json" with { type: "json" };
+import certManager from "./catalog-data/cert-manager.json" with { type: "json" };
+import clusterAutoscaler from "./catalog-data/cluster-autoscaler.json" with { type: "json" };
+import externalDns from "./catalog-data/external-dns.json" with { type: "json" };
+import externalSecrets from "./catalog-data/external-secrets.json" with { type: "json" };
+import karpenter from "./catalog-data/karpenter.json" with { type: "json" };
+import velero from "./catalog-data/velero.json" with { type: "json" };
 
-/** An IAM policy variable for a Pod Identity session tag, e.g. ${aws:PrincipalTag/eks-cluster-name}. */
-export function principalTag(key: string): string {
-  return "$" + `{aws:PrincipalTag/${key}}`;
-}
+/** A policy document as JSON data. */
+export type PolicyDocument = { Version: string; Statement: Record<string, unknown>[] };
 
-function allow(
-  actions: string[],
-  resource: string | string[] = "*",
-  condition?: Record<string, unknown>,
-): Statement {
-  return {
-    Effect: "Allow",
-    Action: actions,
-    Resource: resource,
-    ...(condition ? { Condition: condition } : {}),
-  };
-}
-
-function doc(...statements: Statement[]): Record<string, unknown> {
-  return { Version: "2012-10-17", Statement: statements };
+/**
+ * Statements whose resources come from a cluster tag: for each cluster that requests the entry,
+ * the tag's space-separated values fill `{value}` in `resources`; the statement is conditioned
+ * on that cluster's `eks-cluster-arn` session tag.
+ */
+export interface PerClusterGrant {
+  /** Sid prefix of the statements the automation writes for this grant */
+  sid: string;
+  /** cluster tag whose values fill `{value}` */
+  tag: string;
+  /** each value must match (`{account}` is the account id) */
+  valuePattern: string;
+  actions: string[];
+  resources: string[];
+  condition?: Record<string, Record<string, unknown>>;
 }
 
 /** A catalog entry. */
 export interface CatalogEntry {
   name: string;
-  /** bumped whenever the policy changes; the role is brought up to it */
+  /** bumped whenever the policy changes; roles are brought up to it */
   version: string;
+  description: string;
+  /** the upstream project, version and document this entry follows */
+  upstream: { project: string; version: string; source: string };
+  /** service accounts bound by default (the first is the entry's primary one) */
+  serviceAccounts: { namespace: string; serviceAccount: string }[];
+  /** namespace of the primary service account */
   namespace: string;
+  /** the primary service account */
   serviceAccount: string;
+  /** AWS managed policies, `arn:aws:` partition */
   managedPolicyArns: string[];
-  inlinePolicy?: Record<string, unknown>;
+  /** the inline policy's static statements (partition `aws`, `{account}` placeholders) */
+  policy?: PolicyDocument;
+  perCluster: PerClusterGrant[];
+  /** what is narrower than upstream, and why it still works */
+  narrower: string[];
+  /** what stays as broad as upstream */
+  residualRisks: string[];
   /** whether the policy narrows access by Pod Identity session tags (needs session tags on) */
   scopedBySessionTags: boolean;
-  description: string;
 }
 
-const LB_CLUSTER_TAG = "aws:ResourceTag/elbv2.k8s.aws/cluster";
-const ingressOwned = (key: string) => ({ Null: { [`aws:ResourceTag/${key}`]: "false" } });
-const tagOnlyOwned = (key: string) => ({
-  Null: { [`aws:RequestTag/${key}`]: "true", [`aws:ResourceTag/${key}`]: "false" },
-});
+interface EntryData {
+  name: string;
+  version: string;
+  description: string;
+  upstream: { project: string; version: string; source: string };
+  serviceAccounts: { namespace: string; serviceAccount: string }[];
+  managedPolicyArns: string[];
+  policy: unknown;
+  perCluster: unknown[];
+  narrower: string[];
+  residualRisks: string[];
+}
 
-// aws-load-balancer-controller: the permissions of the project's published iam_policy.json (v2.7)
-const loadBalancerController = doc(
-  allow(["iam:CreateServiceLinkedRole"], "*", {
-    StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" },
-  }),
-  allow([
-    "ec2:DescribeAccountAttributes",
-    "ec2:DescribeAddresses",
-    "ec2:DescribeAvailabilityZones",
-    "ec2:DescribeInternetGateways",
-    "ec2:DescribeVpcs",
-    "ec2:DescribeVpcPeeringConnections",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeSecurityGroups",
-    "ec2:DescribeInstances",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeTags",
-    "ec2:GetCoipPoolUsage",
-    "ec2:DescribeCoipPools",
-    "elasticloadbalancing:DescribeLoadBalancers",
-    "elasticloadbalancing:DescribeLoadBalancerAttributes",
-    "elasticloadbalancing:DescribeListeners",
-    "elasticloadbalancing:DescribeListenerCertificates",
-    "elasticloadbalancing:DescribeSSLPolicies",
-    "elasticloadbalancing:DescribeRules",
-    "elasticloadbalancing:DescribeTargetGroups",
-    "elasticloadbalancing:DescribeTargetGroupAttributes",
-    "elasticloadbalancing:DescribeTargetHealth",
-    "elasticloadbalancing:DescribeTags",
-    "elasticloadbalancing:DescribeTrustStores",
-  ]),
-  allow([
-    "cognito-idp:DescribeUserPoolClient",
-    "acm:ListCertificates",
-    "acm:DescribeCertificate",
-    "iam:ListServerCertificates",
-    "iam:GetServerCertificate",
-    "waf-regional:GetWebACL",
-    "waf-regional:GetWebACLForResource",
-    "waf-regional:AssociateWebACL",
-    "waf-regional:DisassociateWebACL",
-    "wafv2:GetWebACL",
-    "wafv2:GetWebACLForResource",
-    "wafv2:AssociateWebACL",
-    "wafv2:DisassociateWebACL",
-    "shield:GetSubscriptionState",
-    "shield:DescribeProtection",
-    "shield:CreateProtection",
-    "shield:DeleteProtection",
-  ]),
-  allow(["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:CreateSecurityGroup"]),
-  allow(["ec2:CreateTags"], "arn:aws:ec2:*:*:security-group/*", {
-    StringEquals: { "ec2:CreateAction": "CreateSecurityGroup" },
-    Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" },
-  }),
-  allow(
-    ["ec2:CreateTags", "ec2:DeleteTags"],
-    "arn:aws:ec2:*:*:security-group/*",
-    tagOnlyOwned("elbv2.k8s.aws/cluster"),
-  ),
-  allow(
-    ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup"],
-    "*",
-    ingressOwned("elbv2.k8s.aws/cluster"),
-  ),
-  allow(["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"], "*", {
-    Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" },
-  }),
-  allow([
-    "elasticloadbalancing:CreateListener",
-    "elasticloadbalancing:DeleteListener",
-    "elasticloadbalancing:CreateRule",
-    "elasticloadbalancing:DeleteRule",
-  ]),
-  allow(
-    ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
-    [
-      "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
-      "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*",
-      "arn:aws:elasticloadbalancing:*:*:loadbalancer/app/*/*",
-    ],
-    tagOnlyOwned("elbv2.k8s.aws/cluster"),
-  ),
-  allow(
-    ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
-    [
-      "arn:aws:elasticloadbalancing:*:*:listener/net/*/*/*",
-      "arn:aws:elasticloadbalancing:*:*:listener/app/*/*/*",
-      "arn:aws:elasticloadbalancing:*:*:listener-rule/net/*/*/*",
-      "arn:aws:elasticloadbalancing:*:*:listener-rule/app/*/*/*",
-    ],
-  ),
-  allow(
-    [
-      "elasticloadbalancing:ModifyLoadBalancerAttributes",
-      "elasticloadbalancing:SetIpAddressType",
-      "elasticloadbalancing:SetSecurityGroups",
-      "elasticloadbalancing:SetSubnets",
-      "elasticloadbalancing:DeleteLoadBalancer",
-      "elasticloadbalancing:ModifyTargetGroup",
-      "elasticloadbalancing:ModifyTargetGroupAttributes",
-      "elasticloadbalancing:DeleteTargetGroup",
-    ],
-    "*",
-    { Null: { [LB_CLUSTER_TAG]: "false" } },
-  ),
-  allow(
-    ["elasticloadbalancing:AddTags"],
-    [
-      "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
-      "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*",
-      "arn:aws:elasticloadbalancing:*:*:loadbalancer/app/*/*",
-    ],
-    {
-      StringEquals: { "elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"] },
-      Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" },
-    },
-  ),
-  allow(
-    ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
-    "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
-  ),
-  allow([
-    "elasticloadbalancing:SetWebAcl",
-    "elasticloadbalancing:ModifyListener",
-    "elasticloadbalancing:AddListenerCertificates",
-    "elasticloadbalancing:RemoveListenerCertificates",
-    "elasticloadbalancing:ModifyRule",
-  ]),
-);
+function entry(data: EntryData): CatalogEntry {
+  const first = data.serviceAccounts[0];
+  if (!first) throw new Error(`catalog entry ${data.name} has no service account`);
+  const policy = (data.policy ?? undefined) as PolicyDocument | undefined;
+  const perCluster = data.perCluster as PerClusterGrant[];
+  return {
+    name: data.name,
+    version: data.version,
+    description: data.description,
+    upstream: data.upstream,
+    serviceAccounts: data.serviceAccounts,
+    namespace: first.namespace,
+    serviceAccount: first.serviceAccount,
+    managedPolicyArns: data.managedPolicyArns,
+    ...(policy ? { policy } : {}),
+    perCluster,
+    narrower: data.narrower,
+    residualRisks: data.residualRisks,
+    scopedBySessionTags:
+      perCluster.length > 0 || JSON.stringify(policy ?? {}).includes("${aws:PrincipalTag/"),
+  };
+}
 
-/** The built-in catalog, by name. */
+/** The built-in catalog. */
 export const CATALOG: readonly CatalogEntry[] = [
-  {
-    name: "aws-ebs-csi-driver",
-    version: "2024.1",
-    namespace: "kube-system",
-    serviceAccount: "ebs-csi-controller-sa",
-    managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"],
-    scopedBySessionTags: false,
-    description: "Amazon EBS CSI driver controller (AWS managed AmazonEBSCSIDriverPolicy)",
-  },
-  {
-    name: "aws-efs-csi-driver",
-    version: "2024.1",
-    namespace: "kube-system",
-    serviceAccount: "efs-csi-controller-sa",
-    managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy"],
-    scopedBySessionTags: false,
-    description: "Amazon EFS CSI driver controller (AWS managed AmazonEFSCSIDriverPolicy)",
-  },
-  {
-    name: "aws-load-balancer-controller",
-    version: "2.7.1",
-    namespace: "kube-system",
-    serviceAccount: "aws-load-balancer-controller",
-    managedPolicyArns: [],
-    inlinePolicy: loadBalancerController,
-    scopedBySessionTags: false,
-    description: "AWS Load Balancer Controller (the project's published IAM policy)",
-  },
-  {
-    name: "external-dns",
-    version: "2024.1",
-    namespace: "external-dns",
-    serviceAccount: "external-dns",
-    managedPolicyArns: [],
-    inlinePolicy: doc(
-      allow(["route53:ChangeResourceRecordSets"], "arn:aws:route53:::hostedzone/*"),
-      allow(["route53:ListHostedZones", "route53:ListResourceRecordSets", "route53:ListTagsForResources"]),
-    ),
-    scopedBySessionTags: false,
-    description: "ExternalDNS for Route 53 (the project's documented policy)",
-  },
-  {
-    name: "cert-manager",
-    version: "2024.1",
-    namespace: "cert-manager",
-    serviceAccount: "cert-manager",
-    managedPolicyArns: [],
-    inlinePolicy: doc(
-      allow(["route53:GetChange"], "arn:aws:route53:::change/*"),
-      allow(
-        ["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"],
-        "arn:aws:route53:::hostedzone/*",
-      ),
-      allow(["route53:ListHostedZonesByName"]),
-    ),
-    scopedBySessionTags: false,
-    description: "cert-manager ACME DNS-01 with Route 53 (the project's documented policy)",
-  },
-  {
-    name: "cluster-autoscaler",
-    version: "2024.1",
-    namespace: "kube-system",
-    serviceAccount: "cluster-autoscaler",
-    managedPolicyArns: [],
-    inlinePolicy: doc(
-      allow(["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"], "*", {
-        StringEquals: {
-          [`aws:ResourceTag/k8s.io/cluster-autoscaler/${principalTag("eks-cluster-name")}`]: "owned",
-          "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true",
-        },
-      }),
-      allow([
-        "autoscaling:DescribeAutoScalingGroups",
-        "autoscaling:DescribeAutoScalingInstances",
-        "autoscaling:DescribeLaunchConfigurations",
-        "autoscaling:DescribeScalingActivities",
-        "autoscaling:DescribeTags",
-        "ec2:DescribeImages",
-        "ec2:DescribeInstanceTypes",
-        "ec2:DescribeLaunchTemplateVersions",
-        "ec2:GetInstanceTypesFromInstanceRequirements",
-        "eks:DescribeNodegroup",
-      ]),
-    ),
-    scopedBySessionTags: true,
-    description: "Cluster Autoscaler, limited to Auto Scaling groups tagged for the calling cluster",
-  },
-  {
-    name: "amazon-cloudwatch-observability",
-    version: "2024.1",
-    namespace: "amazon-cloudwatch",
-    serviceAccount: "cloudwatch-agent",
-    managedPolicyArns: [
-      "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
-      "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
-    ],
-    scopedBySessionTags: false,
-    description:
-      "CloudWatch agent and Fluent Bit (AWS managed CloudWatchAgentServerPolicy, AWSXrayWriteOnlyAccess)",
-  },
-  {
-    name: "external-secrets",
-    version: "2024.1",
-    namespace: "external-secrets",
-    serviceAccount: "external-secrets",
-    managedPolicyArns: [],
-    inlinePolicy: doc(
-      allow(
-        [
-          "secretsmanager:GetSecretValue",
-          "secretsmanager:DescribeSecret",
-          "secretsmanager:ListSecretVersionIds",
-        ],
-        "*",
-        {
-          StringEquals: {
-            "secretsmanager:ResourceTag/kubernetes-namespace": principalTag("kubernetes-namespace"),
-            "secretsmanager:ResourceTag/eks-cluster-name": principalTag("eks-cluster-name"),
-          },
-        },
-      ),
-      allow(["secretsmanager:ListSecrets"]),
-    ),
-    scopedBySessionTags: true,
-    description:
-      "External Secrets Operator, limited to secrets tagged with the caller's namespace and cluster",
-  },
-];
+  albc,
+  externalDns,
+  certManager,
+  clusterAutoscaler,
+  externalSecrets,
+  ebs,
+  efs,
+  cloudwatch,
+  karpenter,
+  vpcCni,
+  vpcCniIpv6,
+  mountpoint,
+  velero,
+  amp,
+  nth,
+].map((d) => entry(d as EntryData));
 
 export const CATALOG_BY_NAME: ReadonlyMap<string, CatalogEntry> = new Map(CATALOG.map((e) => [e.name, e]));
 export const CATALOG_NAMES: ReadonlySet<string> = new Set(CATALOG.map((e) => e.name));
 
+/** Cluster tag keys catalog entries read (e.g. `pod-identity/route53-zones`). */
+export const CATALOG_CLUSTER_TAG_KEYS: ReadonlySet<string> = new Set(
+  CATALOG.flatMap((e) => e.perCluster.map((g) => g.tag)),
+);
+
 /** IAM path of every catalog role (the automation's IAM writes are limited to it). */
 export const CATALOG_ROLE_PATH = "/pod-identity/";
+/** Name of the inline policy the automation writes into a catalog role. */
 export const CATALOG_POLICY_NAME = "pod-identity-catalog";
 
 /** The catalog role's name for an entry. */
@@ -323,17 +143,33 @@ export function catalogRoleName(name: string): string {
   return `pod-identity-${name}`;
 }
 
+/** The catalog entry a role name belongs to, if any. */
+export function catalogEntryOfRole(roleName: string): CatalogEntry | undefined {
+  const lower = roleName.toLowerCase();
+  return CATALOG.find((e) => catalogRoleName(e.name).toLowerCase() === lower);
+}
+
 /** The catalog role's ARN in an account. */
 export function catalogRoleArn(accountId: string, name: string, partition = "aws"): string {
   return `arn:${partition}:iam::${accountId}:role${CATALOG_ROLE_PATH}${catalogRoleName(name)}`;
 }
 
-/** Trust policy of catalog roles: Pod Identity from this account only. */
-export function catalogTrustPolicy(accountId: string): Record<string, unknown> {
-  return doc({
-    Effect: "Allow",
-    Principal: { Service: "pods.eks.amazonaws.com" },
-    Action: ["sts:AssumeRole", "sts:TagSession"],
-    Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-  });
+/** An ARN written for the `aws` partition, moved to another. */
+export function inPartition(arn: string, partition: string): string {
+  return arn.replace(/^arn:aws:/, `arn:${partition}:`);
+}
+
+/** The managed policy ARNs an entry attaches, in a partition. */
+export function managedPolicyArns(entry: CatalogEntry, partition = "aws"): string[] {
+  return entry.managedPolicyArns.map((a) => inPartition(a, partition));
+}
+
+/** Every managed policy ARN of the catalog (for the automation's AttachRolePolicy condition). */
+export function allCatalogManagedPolicyArns(partition = "aws"): string[] {
+  return [...new Set(CATALOG.flatMap((e) => managedPolicyArns(e, partition)))].sort();
+}
+
+/** An IAM policy variable for a Pod Identity session tag, e.g. ${aws:PrincipalTag/eks-cluster-name}. */
+export function principalTag(key: string): string {
+  return `$\{aws:PrincipalTag/${key}}`;
 }

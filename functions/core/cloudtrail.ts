@@ -51,6 +51,21 @@ function envelope(
   return e;
 }
 
+/**
+ * CloudTrail logs REST URI path parameters URL-encoded (`arn%3Aaws%3Aeks%3A…%3Acluster%2Fprod`
+ * for EKS `TagResource`/`UntagResource`, whose `resourceArn` is the `/tags/{resourceArn}` path
+ * member); body members stay raw. Decoding is idempotent for a raw ARN (it holds no `%`).
+ * Undefined when the text is not valid percent-encoding.
+ */
+export function decodePathParameter(value: string): string | undefined {
+  if (!value.includes("%")) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}
+
 /** An EKS CloudTrail event the cluster-event function acts on. */
 export type EksEvent =
   | { ok: true; eventName: "CreateCluster" | "DeleteCluster"; clusterName: string }
@@ -65,17 +80,21 @@ export function parseEksEvent(event: unknown): EksEvent | Rejection {
     return { ok: false, reason: `event ${name.slice(0, 64)} is not handled` };
   const params = e.detail.requestParameters ?? {};
   if (name === "CreateCluster" || name === "DeleteCluster") {
-    const clusterName = params.name;
+    // `name` is the GA model's member (body of CreateCluster, URI of DeleteCluster); AWS's only
+    // published CreateCluster record (EKS User Guide, 2018) logs it as `clusterName`
+    const clusterName = params.name ?? (name === "CreateCluster" ? params.clusterName : undefined);
     if (typeof clusterName !== "string" || !CLUSTER_NAME.test(clusterName)) {
       return { ok: false, reason: `${name} without a valid requestParameters.name` };
     }
     return { ok: true, eventName: name, clusterName };
   }
-  const resourceArn = params.resourceArn;
-  if (typeof resourceArn !== "string")
+  const logged = params.resourceArn;
+  if (typeof logged !== "string")
     return { ok: false, reason: `${name} without requestParameters.resourceArn` };
-  const match = CLUSTER_ARN.exec(resourceArn);
-  if (!match) return { ok: false, reason: `${name} on ${resourceArn.slice(0, 200)}, which is not a cluster` };
+  const resourceArn = decodePathParameter(logged);
+  const match = resourceArn === undefined ? null : CLUSTER_ARN.exec(resourceArn);
+  if (!match || resourceArn === undefined)
+    return { ok: false, reason: `${name} on ${logged.slice(0, 200)}, which is not a cluster` };
   return {
     ok: true,
     eventName: name as "TagResource" | "UntagResource",

@@ -1,14 +1,20 @@
+import { type AdmissionPolicy, catalogRefusal, DEFAULT_ADMISSION } from "./admission.js";
 import { CATALOG_BY_NAME, CATALOG_NAMES, catalogRoleArn, catalogRoleName } from "./catalog.js";
 import type { Finding } from "./findings.js";
 import { type ClusterInfo, type DesiredAssociation, type RoleInfo, slotKey } from "./model.js";
+import { roleNameKey } from "./role-identity.js";
 import { podIdentitySupport } from "./support.js";
 import {
   type ClusterSettings,
   parseClusterSettings,
   parseTemplate,
   selectsCluster,
+  TAG,
   type Template,
 } from "./tags.js";
+
+const TEMPLATES_TAG = TAG.templates;
+
 import { podIdentityRefusals } from "./trust/context.js";
 
 /** A cluster with what its tags say and whether the automation may act on it now. */
@@ -29,6 +35,11 @@ export interface DesiredState {
   templates: Template[];
   /** catalog entries some eligible cluster uses (their shared roles must exist) */
   catalogInUse: Set<string>;
+  /**
+   * role names (as `roleNameKey`) of templates that cannot be applied (unreadable, invalid,
+   * incomplete): the associations they source are neither created, changed nor deleted
+   */
+  frozenSources: Set<string>;
   findings: Finding[];
 }
 
@@ -62,13 +73,18 @@ function clusterState(cluster: ClusterInfo, findings: Finding[]): ClusterPlanSta
 /**
  * Computes the desired associations from clusters and roles: templates (role tags) and the
  * catalog (cluster tags). Conflicting claims on one slot and slots whose trust would be refused
- * are held, with a finding each.
+ * are held, with a finding each. Only roles inside the stack's template authority are templates;
+ * a template that cannot be applied freezes the associations it sources (`frozenSources`);
+ * catalog requests are honoured only where the stack's configuration allows them.
  */
 export function computeDesired(input: {
   clusters: ClusterInfo[];
   roles: RoleInfo[];
   accountId: string;
+  /** the stack's template and cluster admission settings (default: DEFAULT_ADMISSION) */
+  admission?: AdmissionPolicy;
 }): DesiredState {
+  const admission = input.admission ?? DEFAULT_ADMISSION;
   const findings: Finding[] = [];
   const clusters = new Map<string, ClusterPlanState>();
   for (const c of input.clusters) clusters.set(c.name, clusterState(c, findings));
@@ -76,9 +92,11 @@ export function computeDesired(input: {
 
   const templates: Template[] = [];
   const trustByRole = new Map<string, string>();
+  const frozenSources = new Set<string>();
   for (const role of input.roles) {
-    const parsed = parseTemplate(role);
+    const parsed = parseTemplate(role, admission);
     findings.push(...parsed.findings);
+    if (parsed.frozen) frozenSources.add(roleNameKey(role.name));
     if (parsed.template) {
       templates.push(parsed.template);
       trustByRole.set(role.name, role.trustPolicy);
@@ -138,16 +156,29 @@ export function computeDesired(input: {
     for (const request of state.settings.catalog) {
       const entry = CATALOG_BY_NAME.get(request.name);
       if (!entry) continue;
+      const refusal = catalogRefusal(entry, request.binding, admission);
+      if (refusal !== undefined) {
+        findings.push({
+          code: "CATALOG_NOT_ALLOWED",
+          severity: "error",
+          clusterName: state.cluster.name,
+          message: `Cluster ${state.cluster.name}: ${TEMPLATES_TAG} asks for ${request.name}${request.binding ? `@${request.binding.namespace}/${request.binding.serviceAccount}` : ""}, which is not associated: ${refusal}`,
+        });
+        continue;
+      }
       catalogInUse.add(entry.name);
-      claim({
-        clusterName: state.cluster.name,
-        namespace: request.binding?.namespace ?? entry.namespace,
-        serviceAccount: request.binding?.serviceAccount ?? entry.serviceAccount,
-        roleArn: catalogRoleArn(input.accountId, entry.name, state.cluster.arn.split(":")[1] ?? "aws"),
-        source: catalogRoleName(entry.name),
-        disableSessionTags: false,
-        catalog: entry.name,
-      });
+      // an override names one service account; by default every one of the entry (EFS: controller and node)
+      for (const subject of request.binding ? [request.binding] : entry.serviceAccounts) {
+        claim({
+          clusterName: state.cluster.name,
+          namespace: subject.namespace,
+          serviceAccount: subject.serviceAccount,
+          roleArn: catalogRoleArn(input.accountId, entry.name, state.cluster.arn.split(":")[1] ?? "aws"),
+          source: catalogRoleName(entry.name),
+          disableSessionTags: false,
+          catalog: entry.name,
+        });
+      }
     }
   }
 
@@ -169,5 +200,5 @@ export function computeDesired(input: {
     }
     if (!held.has(key)) desired.set(key, list[0]!);
   }
-  return { desired, held, clusters, templates, catalogInUse, findings };
+  return { desired, held, clusters, templates, catalogInUse, frozenSources, findings };
 }

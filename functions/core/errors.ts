@@ -16,6 +16,11 @@ export class TransientError extends AutopilotError {
   override name = "TransientError";
 }
 
+/** AWS refused a request for a reason that does not clear by itself (a role EKS cannot use): not retried. */
+export class RefusedError extends AutopilotError {
+  override name = "RefusedError";
+}
+
 /** A change the reconciler could not make; the summary lists it, other clusters go on. */
 export class ApplyError extends AutopilotError {
   override name = "ApplyError";

@@ -18,6 +18,13 @@ export interface RoleInfo {
   path: string;
   tags: Record<string, string>;
   trustPolicy: string;
+  /** ARN of the role's permissions boundary, when it has one (template admission reads it) */
+  permissionsBoundaryArn?: string;
+  /**
+   * set when the role's tags (or other data) could not be read: why. A template that cannot be
+   * read freezes the associations it sources.
+   */
+  unreadable?: string;
 }
 
 /** A described association (ListPodIdentityAssociations summaries lack roleArn and tags). */

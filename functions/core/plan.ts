@@ -1,6 +1,7 @@
 import type { DesiredState } from "./desired.js";
 import type { Finding } from "./findings.js";
 import { type AssociationInfo, type DesiredAssociation, slotKey } from "./model.js";
+import { roleNameKey, sameRoleArn, sameRoleName } from "./role-identity.js";
 import { MANAGED_BY_VALUE, TAG } from "./tags.js";
 
 /** One change to make. */
@@ -59,10 +60,10 @@ export function isManaged(a: AssociationInfo): boolean {
 
 function differences(d: DesiredAssociation, a: AssociationInfo): string[] {
   const changes: string[] = [];
-  if (d.roleArn !== a.roleArn) changes.push("roleArn");
+  if (!sameRoleArn(d.roleArn, a.roleArn)) changes.push("roleArn");
   if (d.disableSessionTags !== a.disableSessionTags) changes.push("disableSessionTags");
   if ((d.targetRoleArn ?? "") !== (a.targetRoleArn ?? "")) changes.push("targetRoleArn");
-  if (a.tags[TAG.source] !== d.source) changes.push("source");
+  if (!sameRoleName(a.tags[TAG.source], d.source)) changes.push("source");
   return changes;
 }
 
@@ -94,7 +95,7 @@ export function planWithoutBreaker(
   else for (const name of state.clusters.keys()) scopeClusters.add(name);
   const seen = new Set<string>();
   const inRole = (source: string | undefined) =>
-    options.roleName === undefined || source === options.roleName;
+    options.roleName === undefined || sameRoleName(source, options.roleName);
   let managedInScope = 0;
 
   for (const a of actual) {
@@ -143,7 +144,9 @@ export function planWithoutBreaker(
     const source = a.tags[TAG.source];
     if (!inRole(source) && !(d && inRole(d.source))) continue;
     managedInScope++;
-    if (!eligible || state.held.has(key)) {
+    // a template that cannot be applied freezes what it sources (no update, no delete)
+    const frozen = source !== undefined && state.frozenSources?.has(roleNameKey(source));
+    if (!eligible || state.held.has(key) || frozen) {
       unchanged++;
       continue;
     }

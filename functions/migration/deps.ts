@@ -2,7 +2,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
-import { type AwsClients, createClients } from "../aws/clients.js";
+import { type AwsClients, createClients, endpointSettings, isLocalRun } from "../aws/clients.js";
 import { MigrationStore } from "../aws/migration-store.js";
 import type { LoggerLike } from "../aws/reconcile.js";
 import { METRICS_NAMESPACE, METRICS_SERVICE } from "../aws/runtime.js";
@@ -27,13 +27,21 @@ const envSchema = z.object({
   POWERTOOLS_SERVICE_NAME: z.string().default("pod-identity-autopilot-migration"),
 });
 
-/** Builds the migration dependencies from the environment. */
-export function createMigrationDeps(source: NodeJS.ProcessEnv = process.env): MigrationDeps {
+/**
+ * Builds the migration dependencies from the environment. Endpoint overrides count only when
+ * running locally (PODID_LOCAL=1) or when the podid CLI asks for them.
+ */
+export function createMigrationDeps(
+  source: NodeJS.ProcessEnv = process.env,
+  options: { endpointOverrides?: boolean } = {},
+): MigrationDeps {
   const env = envSchema.parse(source);
-  const clients = createClients();
+  const overrides = options.endpointOverrides ?? isLocalRun(source);
+  const clients = createClients({ endpointOverrides: overrides });
   const db = new DynamoDBClient({
     region: source.AWS_REGION ?? source.AWS_DEFAULT_REGION ?? "us-east-1",
     maxAttempts: 8,
+    ...endpointSettings(overrides),
   });
   return {
     clients,

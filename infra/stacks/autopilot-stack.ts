@@ -9,10 +9,10 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
-import { CATALOG } from "../../functions/core/catalog.js";
 import { EKS_EVENT_NAMES, IAM_EVENT_NAMES } from "../../functions/core/events.js";
 import { AUTOPILOT_BUS_NAME, type AutopilotConfig } from "../config.js";
 import { AutopilotFunction } from "../constructs/autopilot-function.js";
+import { catalogRoleStatements } from "../constructs/catalog-roles.js";
 import { ClusterWaitLoop } from "../constructs/cluster-wait-loop.js";
 import { MigrationStateMachine } from "../constructs/migration-state-machine.js";
 import { Observability } from "../constructs/observability.js";
@@ -297,7 +297,6 @@ export class PodIdentityAutopilotStack extends Stack {
     const clusters = this.arn("eks", "cluster/*");
     const associations = this.arn("eks", "podidentityassociation/*/*");
     const addons = this.arn("eks", "addon/*/*/*");
-    const catalogRoles = `arn:${this.partition}:iam::${this.account}:role/pod-identity/*`;
     const statements = [
       new iam.PolicyStatement({ sid: "ListClusters", actions: ["eks:ListClusters"], resources: ["*"] }),
       new iam.PolicyStatement({
@@ -337,19 +336,7 @@ export class PodIdentityAutopilotStack extends Stack {
         actions: ["iam:ListRoles", "iam:GetRole", "iam:ListRoleTags"],
         resources: [`arn:${this.partition}:iam::${this.account}:role/*`],
       }),
-      new iam.PolicyStatement({
-        sid: "ManageCatalogRoles",
-        actions: ["iam:CreateRole", "iam:TagRole", "iam:PutRolePolicy"],
-        resources: [catalogRoles],
-      }),
-      new iam.PolicyStatement({
-        sid: "AttachCatalogManagedPolicies",
-        actions: ["iam:AttachRolePolicy"],
-        resources: [catalogRoles],
-        conditions: {
-          ArnEquals: { "iam:PolicyARN": [...new Set(CATALOG.flatMap((e) => e.managedPolicyArns))] },
-        },
-      }),
+      ...catalogRoleStatements(this),
       new iam.PolicyStatement({
         sid: "PublishEvents",
         actions: ["events:PutEvents"],
@@ -360,12 +347,11 @@ export class PodIdentityAutopilotStack extends Stack {
       for (const s of statements) f.role.addToPolicy(s);
       acknowledge(
         f.role,
-        "Clusters, associations and add-ons are created after deployment: the reconciler acts on every one of this account and region's, and nothing else. Roles: iam:PassRole is limited to pods.eks.amazonaws.com, reads to role metadata; writes only under /pod-identity/",
+        "Clusters, associations and add-ons are created after deployment: the reconciler acts on every one of this account and region's, and nothing else. Roles: iam:PassRole is limited to pods.eks.amazonaws.com, reads to role metadata; writes only to the catalog roles by name, with the catalog permissions boundary",
         `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:cluster/*]`,
         `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:podidentityassociation/*/*]`,
         `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:addon/*/*/*]`,
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]",
-        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/pod-identity/*]",
       );
     }
   }

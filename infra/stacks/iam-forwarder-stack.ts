@@ -5,6 +5,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { IAM_EVENT_NAMES } from "../../functions/core/events.js";
 import { AUTOPILOT_BUS_NAME } from "../config.js";
+import { CatalogBoundary } from "../constructs/catalog-roles.js";
 import { acknowledge } from "../nag.js";
 import { cloudTrailPattern } from "./autopilot-stack.js";
 
@@ -15,11 +16,14 @@ export interface IamEventForwarderStackProps extends StackProps {
 
 /**
  * IAM's CloudTrail events reach EventBridge only in us-east-1: this stack (deployed there)
- * forwards them to the pod-identity-autopilot bus of every regional stack.
+ * forwards them to the pod-identity-autopilot bus of every regional stack. Being the one
+ * account-wide stack, it also holds the catalog roles' permissions boundary.
  */
 export class IamEventForwarderStack extends Stack {
   constructor(scope: Construct, id: string, props: IamEventForwarderStackProps) {
     super(scope, id, props);
+    // account-wide: the permissions boundary of every catalog role (regional stacks depend on this stack)
+    new CatalogBoundary(this, "CatalogBoundary");
     const deadLetterQueue = new sqs.Queue(this, "DeadLetterQueue", {
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.SQS_MANAGED,

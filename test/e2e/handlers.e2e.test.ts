@@ -89,8 +89,14 @@ describe("the built bundles with the events/ samples", () => {
     expect(onboard.summary.created).toBe(5);
   });
 
-  it("cluster-event: TagResource and UntagResource re-plan the cluster", async () => {
+  it("cluster-event: TagResource and UntagResource in real CloudTrail form (URL-encoded resourceArn) re-plan the cluster", async () => {
     const clients = await seeded();
+    const tagEvent = sample("eks-tag-resource.json") as {
+      detail: { requestParameters: { resourceArn: string } };
+    };
+    expect(tagEvent.detail.requestParameters.resourceArn).toMatch(
+      /^arn%3Aaws%3Aeks%3A.*%3Acluster%2Fpayments-prod$/,
+    );
     await clients.eks.send(
       new TagResourceCommand({
         resourceArn: `arn:aws:eks:us-east-1:${ACCOUNT_ID}:cluster/payments-prod`,

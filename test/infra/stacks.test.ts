@@ -1,6 +1,7 @@
 import aslValidator from "asl-validator";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
+import { catalogBoundaryPolicy } from "../../functions/core/catalog-boundary.js";
 import { stateMachinesOf } from "../../infra/definitions.js";
 import { functionNameOf, synthTemplates } from "../support/synth.js";
 
@@ -28,18 +29,27 @@ type Statement = {
   Effect: string;
 };
 
+/** Role policies and the managed policies CDK moves statements into when a role's inline policy grows too large. */
+const isPolicy = (type: string) => type === "AWS::IAM::Policy" || type === "AWS::IAM::ManagedPolicy";
+
 function policiesOf(rolePrefix: string): Statement[] {
   return Object.entries(raw.Resources as Record<string, any>)
-    .filter(
-      ([, r]) => r.Type === "AWS::IAM::Policy" && JSON.stringify(r.Properties.Roles).includes(rolePrefix),
-    )
+    .filter(([, r]) => isPolicy(r.Type) && JSON.stringify(r.Properties.Roles).includes(rolePrefix))
     .flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Statement[]);
 }
 
 function allStatements(): Statement[] {
   return Object.values(raw.Resources as Record<string, any>)
-    .filter((r) => r.Type === "AWS::IAM::Policy")
+    .filter((r) => isPolicy(r.Type))
     .flatMap((r) => r.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+function allStatementsWithRole(): { policyId: string; statement: Statement }[] {
+  return Object.entries(raw.Resources as Record<string, any>)
+    .filter(([, r]) => isPolicy(r.Type))
+    .flatMap(([policyId, r]) =>
+      (r.Properties.PolicyDocument.Statement as Statement[]).map((statement) => ({ policyId, statement })),
+    );
 }
 
 const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
@@ -146,34 +156,68 @@ describe("least privilege", () => {
       expect(s.Condition).toEqual({ StringEquals: { "iam:PassedToService": "pods.eks.amazonaws.com" } });
   });
 
-  it("limits catalog role management to role/pod-identity/*", () => {
+  it("writes catalog roles only by name and only with the catalog permissions boundary", () => {
     const writes = allStatements().filter((s) =>
       actions(s).some((a) =>
-        ["iam:CreateRole", "iam:TagRole", "iam:PutRolePolicy", "iam:AttachRolePolicy"].includes(a),
+        [
+          "iam:CreateRole",
+          "iam:PutRolePolicy",
+          "iam:AttachRolePolicy",
+          "iam:DetachRolePolicy",
+          "iam:DeleteRolePolicy",
+        ].includes(a),
       ),
     );
     expect(writes.length).toBeGreaterThan(0);
-    for (const s of writes) expect(JSON.stringify(s.Resource)).toMatch(/:role\/pod-identity\/\*"/);
+    for (const s of writes) {
+      expect(JSON.stringify(s.Resource)).toMatch(/:role\/pod-identity\/pod-identity-[a-z0-9-]+"/);
+      expect(JSON.stringify(s.Resource)).not.toMatch(/\*/);
+      expect(
+        JSON.stringify(
+          (s.Condition?.StringEquals as Record<string, unknown> | undefined)?.["iam:PermissionsBoundary"],
+        ),
+      ).toMatch(/:policy\/pod-identity\/pod-identity-catalog-boundary"/);
+    }
     const attach = writes.filter((s) => actions(s).includes("iam:AttachRolePolicy"));
     for (const s of attach) expect(s.Condition).toHaveProperty("ArnEquals.iam:PolicyARN");
   });
 
-  it("lets only the migration function update trust policies, and no function delete IAM entities", () => {
-    const trustWriters = Object.entries(raw.Resources as Record<string, any>)
-      .filter(
-        ([, r]) =>
-          r.Type === "AWS::IAM::Policy" &&
-          JSON.stringify(r.Properties.PolicyDocument).includes("iam:UpdateAssumeRolePolicy"),
-      )
-      .map(([id]) => id);
-    expect(trustWriters.every((id) => id.startsWith("MigrationRole"))).toBe(true);
-    expect(trustWriters).toHaveLength(1);
+  it("creates the catalog roles' permissions boundary once per account, in the us-east-1 stack", () => {
+    forwarder.hasResourceProperties("AWS::IAM::ManagedPolicy", {
+      ManagedPolicyName: "pod-identity-catalog-boundary",
+      Path: "/pod-identity/",
+      PolicyDocument: catalogBoundaryPolicy(),
+    });
+    expect(
+      Object.keys(
+        regional.findResources("AWS::IAM::ManagedPolicy", {
+          Properties: { ManagedPolicyName: "pod-identity-catalog-boundary" },
+        }),
+      ),
+    ).toEqual([]);
+  });
+
+  it("lets only the migration function update trust policies of any role; the reconcilers only of their own catalog roles; no function deletes IAM entities", () => {
+    const trustWriters = allStatementsWithRole().filter(({ statement }) =>
+      actions(statement).includes("iam:UpdateAssumeRolePolicy"),
+    );
+    const others = trustWriters.filter(({ policyId }) => !policyId.startsWith("MigrationRole"));
+    expect(trustWriters.some(({ policyId }) => policyId.startsWith("MigrationRole"))).toBe(true);
+    for (const { statement } of others) {
+      expect(JSON.stringify(statement.Resource)).toMatch(/:role\/pod-identity\/pod-identity-[a-z0-9-]+"/);
+      expect(JSON.stringify(statement.Resource)).not.toMatch(/\*/);
+      expect(statement.Condition).toEqual({
+        StringEquals: { "iam:ResourceTag/pod-identity/managed-by": "pod-identity-autopilot" },
+      });
+    }
     const iamWrites = allStatements()
       .flatMap(actions)
       .filter((a) => a.startsWith("iam:") && !/^iam:(Get|List|PassRole)/.test(a));
     expect([...new Set(iamWrites)].sort()).toEqual([
       "iam:AttachRolePolicy",
       "iam:CreateRole",
+      "iam:DeleteRolePolicy",
+      "iam:DetachRolePolicy",
       "iam:PutRolePolicy",
       "iam:TagRole",
       "iam:UpdateAssumeRolePolicy",

@@ -18,9 +18,9 @@ let account: LocalAccount;
 const handlers: Record<string, Handler> = {};
 const logged: string[] = [];
 const totalCalls = () => [...account.front.faults.calls.values()].reduce((a, b) => a + b, 0);
-const samples = readdirSync("events").map(
-  (f) => JSON.parse(readFileSync(`events/${f}`, "utf8")) as Record<string, unknown>,
-);
+const samples = readdirSync("events")
+  .filter((f) => f.endsWith(".json"))
+  .map((f) => JSON.parse(readFileSync(`events/${f}`, "utf8")) as Record<string, unknown>);
 
 beforeAll(async () => {
   account = await startLocalAccount();

@@ -20,7 +20,14 @@ const clusterArb = fc.record({
 const templateArb = fc.record({
   name: fc.constantFrom("r1", "r2", "r3", "r4"),
   bind: fc.subarray(slots, { minLength: 1 }),
-  clusters: fc.constantFrom("all", "tag:env=prod", "prefix:prod-", "name:edge", "region:x"),
+  clusters: fc.constantFrom(
+    "all",
+    "tag:env=prod",
+    "tag:pod-identity-scope/env=prod",
+    "prefix:prod-",
+    "name:edge",
+    "region:x",
+  ),
   sessionTags: fc.constantFrom("enabled", "disabled", undefined, "maybe"),
 });
 const actualArb = fc.record({
@@ -45,6 +52,7 @@ function build(f: Fleet) {
       c.name,
       {
         env: c.env,
+        "pod-identity-scope/env": c.env,
         ...(c.optOut ? { "pod-identity/opt-out": "true" } : {}),
         ...(c.catalog.length ? { "pod-identity/templates": c.catalog.join(" ") } : {}),
       },

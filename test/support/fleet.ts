@@ -1,3 +1,4 @@
+import { DEFAULT_TEMPLATE_PATH } from "../../functions/core/admission.js";
 import type { AssociationInfo, ClusterInfo, RoleInfo } from "../../functions/core/model.js";
 import { MANAGED_BY_VALUE, TAG } from "../../functions/core/tags.js";
 
@@ -31,8 +32,19 @@ export const POD_TRUST = JSON.stringify({
   ],
 });
 
-export function role(name: string, tags: Record<string, string> = {}, trustPolicy = POD_TRUST): RoleInfo {
-  return { name, arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, path: "/", tags, trustPolicy };
+/** ARN of a role under a path (default: the template path, where templates must live). */
+export function roleArnOf(name: string, path = DEFAULT_TEMPLATE_PATH): string {
+  return `arn:aws:iam::${ACCOUNT}:role${path}${name}`;
+}
+
+/** A role as the inventory reads it, by default under the template path. */
+export function role(
+  name: string,
+  tags: Record<string, string> = {},
+  trustPolicy = POD_TRUST,
+  path = DEFAULT_TEMPLATE_PATH,
+): RoleInfo {
+  return { name, arn: roleArnOf(name, path), path, tags, trustPolicy };
 }
 
 export function template(
@@ -67,7 +79,7 @@ export function association(
     serviceAccount,
     associationId: id,
     associationArn: `arn:aws:eks:us-east-1:${ACCOUNT}:podidentityassociation/${clusterName}/${id}`,
-    roleArn: `arn:aws:iam::${ACCOUNT}:role/${roleName}`,
+    roleArn: roleArnOf(roleName),
     tags: managed ? { [TAG.managedBy]: MANAGED_BY_VALUE, [TAG.source]: options.source ?? roleName } : {},
     disableSessionTags: options.disableSessionTags ?? false,
     ...(options.ownerArn ? { ownerArn: options.ownerArn } : {}),

@@ -10,16 +10,18 @@ import { type AwsClients, createClients } from "../../aws/clients.js";
 import { readAssociations, readClusters, readRoles } from "../../aws/inventory.js";
 import type { ReconcileSummary } from "../../aws/reconcile.js";
 import { handler as clusterEvent } from "../../cluster-event/index.js";
+import { DEFAULT_TEMPLATE_PATH } from "../../core/admission.js";
 import { TAG } from "../../core/tags.js";
 import { handler as iamEvent } from "../../iam-event/index.js";
 import { createMigrationDeps } from "../../migration/deps.js";
 import { handler as sweeper } from "../../sweeper/index.js";
 import { loadMigrationDefinition, runMigrationLocally } from "../migration-runner.js";
 import { renderTable } from "../tables.js";
+import { terminalSafe } from "../terminal.js";
 import { formatReport } from "./migrate.js";
 
 const POD_IDENTITY_TAG = /^pod-identity\//;
-const out = (s = "") => process.stdout.write(`${s}\n`);
+const out = (s = "") => process.stdout.write(`${terminalSafe(s)}\n`);
 
 function tagList(tags: Record<string, string>, filter?: RegExp): string {
   return Object.entries(tags)
@@ -126,7 +128,12 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
       version: "1.32",
       roleArn: `arn:aws:iam::${accountId}:role/eks-cluster-role`,
       resourcesVpcConfig: { subnetIds: ["subnet-0a1b2c3d", "subnet-4e5f6a7b"] },
-      tags: { team: "payments", env: "canary" },
+      tags: {
+        team: "payments",
+        env: "canary",
+        "pod-identity-scope/team": "payments",
+        "pod-identity-scope/env": "canary",
+      },
     }),
   );
   const created = (await clusterEvent(
@@ -138,7 +145,10 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
   await printAssociations(clients, ["payments-canary"]);
 
   step(3, "A role is re-tagged: orders-api now binds orders-reporter and only prod clusters → iam-event");
-  const tags = { [TAG.bind]: "orders/orders-api orders/orders-reporter", [TAG.clusters]: "tag:env=prod" };
+  const tags = {
+    [TAG.bind]: "orders/orders-api orders/orders-reporter",
+    [TAG.clusters]: "tag:pod-identity-scope/env=prod",
+  };
   await clients.iam.send(
     new TagRoleCommand({
       RoleName: "orders-api",
@@ -170,10 +180,11 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
   const repaired = (await sweeper(scheduledEvent)) as { summary: ReconcileSummary };
   printSummary(repaired.summary);
 
-  step(5, "A bad template is reported, not applied");
+  step(5, "A bad template is reported, not applied; a tagged role outside the template path is refused");
   await clients.iam.send(
     new CreateRoleCommand({
       RoleName: "reports-writer",
+      Path: DEFAULT_TEMPLATE_PATH,
       AssumeRolePolicyDocument: podIdentityTrust(),
       Tags: [
         { Key: TAG.bind, Value: "Reports/writer" },
@@ -185,6 +196,20 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
     summary: ReconcileSummary;
   };
   printSummary(bad.summary);
+  await clients.iam.send(
+    new CreateRoleCommand({
+      RoleName: "ops-admin",
+      AssumeRolePolicyDocument: podIdentityTrust(),
+      Tags: [
+        { Key: TAG.bind, Value: "tools/shell" },
+        { Key: TAG.clusters, Value: "all" },
+      ],
+    }),
+  );
+  const refused = (await iamEvent(cloudTrail(tagRoleEvent, { roleName: "ops-admin", tags: [] }))) as {
+    summary: ReconcileSummary;
+  };
+  printSummary(refused.summary);
 
   step(
     6,

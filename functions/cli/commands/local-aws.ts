@@ -14,7 +14,8 @@ export function registerLocalAws(program: Command, setExit: (code: number) => vo
     })
     .action(async (opts: { port?: number }) => {
       const account = await startLocalAccount({ port: opts.port ?? 0 });
-      process.stdout.write(`AWS_ENDPOINT_URL=${account.endpoint}\n`);
+      // PODID_LOCAL=1 lets the functions' bundles honour AWS_ENDPOINT_URL (deployed, they never do)
+      process.stdout.write(`AWS_ENDPOINT_URL=${account.endpoint}\nPODID_LOCAL=1\n`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once("SIGINT", stop);

@@ -9,6 +9,7 @@ import { KEYS } from "../../migration/plan.js";
 import { type ApprovalDecision, loadMigrationDefinition, runMigrationLocally } from "../migration-runner.js";
 import { UsageError } from "../podid.js";
 import { renderTable } from "../tables.js";
+import { terminalSafe } from "../terminal.js";
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -70,7 +71,7 @@ export function formatReport(report: MigrationReport): string {
 
 async function migrationDeps(): Promise<MigrationDeps> {
   // metrics are for the deployed functions; the CLI's stdout is the report
-  const { recordOutcome: _metrics, ...deps } = createMigrationDeps();
+  const { recordOutcome: _metrics, ...deps } = createMigrationDeps(process.env, { endpointOverrides: true });
   await deps.store.ensureTable();
   return deps;
 }
@@ -150,7 +151,7 @@ export function registerMigrate(program: Command, setExit: (code: number) => voi
         ...task,
         outcome: "dry-run",
       })) as MigrationReport;
-      process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatReport(report));
+      process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : terminalSafe(formatReport(report)));
       setExit(0);
     });
   migrate
@@ -180,9 +181,13 @@ export function registerMigrate(program: Command, setExit: (code: number) => voi
           ),
       });
       if (result.report)
-        process.stdout.write(opts.json ? `${JSON.stringify(result.report)}\n` : formatReport(result.report));
+        process.stdout.write(
+          opts.json ? `${JSON.stringify(result.report)}\n` : terminalSafe(formatReport(result.report)),
+        );
       if (result.error && !result.report)
-        process.stderr.write(`podid: migration failed: ${result.error.name}: ${result.error.cause}\n`);
+        process.stderr.write(
+          terminalSafe(`podid: migration failed: ${result.error.name}: ${result.error.cause}\n`),
+        );
       const ok = result.status === "succeeded";
       setExit(ok ? 0 : 1);
     });

@@ -1,9 +1,11 @@
 import type { Command } from "commander";
+import { admissionFromEnv } from "../../aws/admission-settings.js";
 import { createClients } from "../../aws/clients.js";
 import { memoryPublisher } from "../../aws/events.js";
 import { type ReconcileSummary, reconcile, silentLogger } from "../../aws/reconcile.js";
 import { SEVERITIES } from "../../core/trust/findings.js";
 import { renderTable } from "../tables.js";
+import { terminalSafe } from "../terminal.js";
 
 /** The readable form of a reconcile summary: changes, findings, counts. */
 export function formatSummary(summary: ReconcileSummary, title: string): string {
@@ -54,10 +56,20 @@ export function registerReconcile(program: Command, setExit: (code: number) => v
     .option("--cluster <name...>", "only these clusters")
     .action(async (opts: { json?: boolean; cluster?: string[] }) => {
       const summary = await reconcile(
-        { clients: createClients(), publisher: memoryPublisher(), logger: silentLogger },
-        { scope: opts.cluster ? { kind: "clusters", names: opts.cluster } : { kind: "all" }, dryRun: true },
+        {
+          clients: createClients({ endpointOverrides: true }),
+          publisher: memoryPublisher(),
+          logger: silentLogger,
+        },
+        {
+          scope: opts.cluster ? { kind: "clusters", names: opts.cluster } : { kind: "all" },
+          dryRun: true,
+          admission: admissionFromEnv(),
+        },
       );
-      process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary, "Plan"));
+      process.stdout.write(
+        opts.json ? `${JSON.stringify(summary)}\n` : terminalSafe(formatSummary(summary, "Plan")),
+      );
       setExit(summary.changes.length > 0 ? 2 : 0);
     });
   program
@@ -68,16 +80,21 @@ export function registerReconcile(program: Command, setExit: (code: number) => v
     .option("--cluster <name...>", "only these clusters")
     .action(async (opts: { json?: boolean; dryRun?: boolean; cluster?: string[] }) => {
       const summary = await reconcile(
-        { clients: createClients(), publisher: memoryPublisher(), logger: silentLogger },
+        {
+          clients: createClients({ endpointOverrides: true }),
+          publisher: memoryPublisher(),
+          logger: silentLogger,
+        },
         {
           scope: opts.cluster ? { kind: "clusters", names: opts.cluster } : { kind: "all" },
           dryRun: opts.dryRun === true,
+          admission: admissionFromEnv(),
         },
       );
       process.stdout.write(
         opts.json
           ? `${JSON.stringify(summary)}\n`
-          : formatSummary(summary, opts.dryRun ? "Sweep (dry run)" : "Sweep"),
+          : terminalSafe(formatSummary(summary, opts.dryRun ? "Sweep (dry run)" : "Sweep")),
       );
       setExit(summary.failed > 0 ? 1 : 0);
     });

@@ -7,6 +7,7 @@ import {
   SEVERITIES,
   type TrustFinding,
 } from "../../core/trust/index.js";
+import { terminalSafe } from "../terminal.js";
 
 const SEVERITY_TITLE = { critical: "CRITICAL", error: "ERROR", warning: "WARNING", info: "INFO" } as const;
 
@@ -89,7 +90,9 @@ export function registerTrustLint(program: Command, setExit: (code: number) => v
           ...(opts.clusterArn ? { clusterArns: opts.clusterArn } : {}),
           ...(opts.sessionTagsDisabled ? { sessionTagsDisabled: true } : {}),
         });
-        process.stdout.write(opts.json ? `${JSON.stringify({ findings })}\n` : formatFindings(findings));
+        process.stdout.write(
+          opts.json ? `${JSON.stringify({ findings })}\n` : terminalSafe(formatFindings(findings)),
+        );
         setExit(hasBlockingFinding(findings) ? 1 : 0);
       },
     );

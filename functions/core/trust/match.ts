@@ -3,21 +3,51 @@ import type { ConditionTest, Principal, TrustStatement } from "./parse.js";
 export const POD_IDENTITY_SERVICE = "pods.eks.amazonaws.com";
 export const WEB_IDENTITY_ACTION = "sts:AssumeRoleWithWebIdentity";
 
-const regexCache = new Map<string, RegExp>();
+/** A glob match and the number of steps it took (the property tests bound the work). */
+export interface GlobWork {
+  matched: boolean;
+  steps: number;
+}
 
-/** IAM glob: `*` any run of characters, `?` one character. */
-export function globMatches(pattern: string, value: string, ignoreCase = false): boolean {
-  const cacheKey = `${ignoreCase ? "i" : "c"}:${pattern}`;
-  let re = regexCache.get(cacheKey);
-  if (!re) {
-    const body = [...pattern]
-      .map((ch) => (ch === "*" ? ".*" : ch === "?" ? "." : ch.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
-      .join("");
-    re = new RegExp(`^${body}$`, ignoreCase ? "is" : "s");
-    if (regexCache.size > 5000) regexCache.clear();
-    regexCache.set(cacheKey, re);
+/**
+ * IAM wildcard matching (`*` any run of characters, `?` exactly one) by the two-pointer method:
+ * on a mismatch it resumes after the latest `*` only, never earlier ones, so the work is at most
+ * (|pattern| + 1) × (|value| + 1) steps — linear in the value for a given pattern — instead of
+ * the exponential backtracking of a translated regular expression.
+ */
+export function globWork(pattern: string, value: string, ignoreCase = false): GlobWork {
+  const p = Array.from(ignoreCase ? pattern.toLowerCase() : pattern);
+  const v = Array.from(ignoreCase ? value.toLowerCase() : value);
+  let pi = 0;
+  let vi = 0;
+  let star = -1;
+  let resume = 0;
+  let steps = 0;
+  while (vi < v.length) {
+    steps++;
+    if (pi < p.length && p[pi] === "*") {
+      star = pi++;
+      resume = vi;
+    } else if (pi < p.length && (p[pi] === "?" || p[pi] === v[vi])) {
+      pi++;
+      vi++;
+    } else if (star >= 0) {
+      pi = star + 1;
+      vi = ++resume;
+    } else {
+      return { matched: false, steps };
+    }
   }
-  return re.test(value);
+  while (pi < p.length && p[pi] === "*") {
+    pi++;
+    steps++;
+  }
+  return { matched: pi === p.length, steps };
+}
+
+/** IAM glob: `*` any run of characters, `?` one character; linear-time (see {@link globWork}). */
+export function globMatches(pattern: string, value: string, ignoreCase = false): boolean {
+  return globWork(pattern, value, ignoreCase).matched;
 }
 
 export function hasWildcard(value: string): boolean {

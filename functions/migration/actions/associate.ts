@@ -8,6 +8,7 @@ import {
 } from "@aws-sdk/client-eks";
 import pLimit from "p-limit";
 import { withRoleVisibilityRetry } from "../../aws/apply.js";
+import { iamRoleCheck } from "../../aws/role-check.js";
 import { AutopilotError } from "../../core/errors.js";
 import type { MigrationRequest } from "../../core/migration/input.js";
 import type { ReadyItem } from "../../core/migration/preflight.js";
@@ -17,7 +18,14 @@ import { loadPlan } from "./load-plan.js";
 
 /** Back-off for a role EKS cannot see yet (IAM eventual consistency), as the reconciler uses it. */
 function roleVisibilityRetry(deps: MigrationDeps) {
-  return { concurrency: 1, roleVisibilityAttempts: 6, backoffBaseMs: deps.backoffBaseMs, sleep: deps.sleep };
+  return {
+    concurrency: 1,
+    roleVisibilityAttempts: 6,
+    backoffBaseMs: deps.backoffBaseMs,
+    sleep: deps.sleep,
+    // the add-pod-trust stage wrote and verified the trust: only the role itself is re-checked
+    roleCheck: iamRoleCheck(deps.clients.iam, undefined, { trustWrittenByCaller: true }),
+  };
 }
 
 /** The role of the association a (namespace, service account) has, if any. */
@@ -48,7 +56,8 @@ async function associateServiceAccount(
   item: ReadyItem,
 ): Promise<"created" | "converged"> {
   try {
-    const out = await withRoleVisibilityRetry(roleVisibilityRetry(deps), () =>
+    const role = { roleArn: item.roleArn, disableSessionTags: false };
+    const out = await withRoleVisibilityRetry(roleVisibilityRetry(deps), role, () =>
       deps.clients.eks.send(
         new CreatePodIdentityAssociationCommand({
           clusterName,
@@ -99,7 +108,8 @@ async function associateAddon(
   );
   const merged = [...current.filter((c) => !items.some((i) => i.serviceAccount === c.serviceAccount))];
   for (const item of items) merged.push({ serviceAccount: item.serviceAccount, roleArn: item.roleArn });
-  await withRoleVisibilityRetry(roleVisibilityRetry(deps), () =>
+  const roles = items.map((i) => ({ roleArn: i.roleArn, disableSessionTags: false }));
+  await withRoleVisibilityRetry(roleVisibilityRetry(deps), roles, () =>
     deps.clients.eks.send(
       new UpdateAddonCommand({
         clusterName,

@@ -15,6 +15,7 @@ import { describe, expect, it } from "vitest";
 import { memoryPublisher } from "../../../functions/aws/events.js";
 import { readAssociations } from "../../../functions/aws/inventory.js";
 import { type ReconcileRequest, reconcile, silentLogger } from "../../../functions/aws/reconcile.js";
+import { CATALOG_BY_NAME } from "../../../functions/core/catalog.js";
 import { DETAIL_TYPES } from "../../../functions/core/events.js";
 import { createCluster, createRole } from "../../support/fixtures.js";
 import { ACCOUNT_ID, awsClientsFor, useLocalAccount, writeCalls } from "../../support/local-account.js";
@@ -53,9 +54,17 @@ describe("reconcile on the local account", () => {
   it("onboards clusters: associations, the agent add-on, catalog roles; a second run changes nothing", async () => {
     // Prepare
     const { clients, run, slots, publisher } = setup();
-    await createCluster(clients, "prod", { tags: { env: "prod", "pod-identity/templates": "external-dns" } });
+    await createCluster(clients, "prod", {
+      tags: {
+        "pod-identity-scope/env": "prod",
+        "pod-identity/templates": "external-dns",
+        "pod-identity/route53-zones": "Z0PROD1",
+      },
+    });
     await createCluster(clients, "dev", { tags: { env: "dev" } });
-    await createRole(clients.iam, "api", { tags: bind("orders/api orders/worker", "tag:env=prod") });
+    await createRole(clients.iam, "api", {
+      tags: bind("orders/api orders/worker", "tag:pod-identity-scope/env=prod"),
+    });
     await createRole(clients.iam, "metrics", { tags: bind("monitoring/prometheus") });
 
     // Act
@@ -77,11 +86,27 @@ describe("reconcile on the local account", () => {
     expect(await slots("dev")).toEqual(["monitoring/prometheus=metrics"]);
     const catalogRole = await clients.iam.send(new GetRoleCommand({ RoleName: "pod-identity-external-dns" }));
     expect(catalogRole.Role?.Path).toBe("/pod-identity/");
-    expect(decodeURIComponent(catalogRole.Role?.AssumeRolePolicyDocument ?? "")).toContain(ACCOUNT_ID);
+    expect(catalogRole.Role?.PermissionsBoundary?.PermissionsBoundaryArn).toBe(
+      `arn:aws:iam::${ACCOUNT_ID}:policy/pod-identity/pod-identity-catalog-boundary`,
+    );
+    const trust = JSON.parse(decodeURIComponent(catalogRole.Role?.AssumeRolePolicyDocument ?? ""));
+    expect(trust.Statement).toHaveLength(1);
+    expect(trust.Statement[0].Condition.StringEquals).toEqual({
+      "aws:SourceAccount": ACCOUNT_ID,
+      "aws:RequestTag/kubernetes-namespace": "external-dns",
+      "aws:RequestTag/kubernetes-service-account": "external-dns",
+      "aws:RequestTag/eks-cluster-arn": [expect.stringMatching(/:cluster\/prod$/)],
+    });
     const policy = await clients.iam.send(
       new GetRolePolicyCommand({ RoleName: "pod-identity-external-dns", PolicyName: "pod-identity-catalog" }),
     );
-    expect(decodeURIComponent(policy.PolicyDocument ?? "")).toContain("route53:ChangeResourceRecordSets");
+    const written = JSON.parse(decodeURIComponent(policy.PolicyDocument ?? ""));
+    expect(written.Statement).toContainEqual(
+      expect.objectContaining({
+        Action: ["route53:ChangeResourceRecordSets"],
+        Resource: ["arn:aws:route53:::hostedzone/Z0PROD1"],
+      }),
+    );
     expect(second).toMatchObject({ created: 0, updated: 0, deleted: 0, unchanged: 5 });
     expect(writesOfSecond).toEqual({});
     expect(publisher.events.filter((e) => e.detailType === DETAIL_TYPES.associationCreated)).toHaveLength(5);
@@ -296,7 +321,7 @@ describe("reconcile on the local account", () => {
         clusterName: "prod",
         namespace: "orders",
         serviceAccount: "api",
-        roleArn: `arn:aws:iam::${ACCOUNT_ID}:role/api`,
+        roleArn: `arn:aws:iam::${ACCOUNT_ID}:role/pod-identity-templates/api`,
         tags: { "pod-identity/managed-by": "pod-identity-autopilot", "pod-identity/source": "api" },
       }),
     );
@@ -321,7 +346,12 @@ describe("reconcile on the local account", () => {
     const role = await clients.iam.send(new GetRoleCommand({ RoleName: "pod-identity-aws-ebs-csi-driver" }));
 
     expect(summary.catalogRoles.updated).toEqual(["pod-identity-aws-ebs-csi-driver"]);
-    expect(role.Role?.Tags).toContainEqual({ Key: "pod-identity/catalog-version", Value: "2024.1" });
+    expect(role.Role?.Tags).toContainEqual({
+      Key: "pod-identity/catalog-version",
+      Value: CATALOG_BY_NAME.get("aws-ebs-csi-driver")?.version,
+    });
+    expect(role.Role?.Tags).toContainEqual({ Key: "pod-identity/catalog-previous-version", Value: "0.1" });
+    expect(summary.findings.map((f) => f.code)).toContain("CATALOG_ACTIONS_REMOVED");
   });
 
   it("does not install the agent where the cluster opts out of it", async () => {

@@ -15,6 +15,7 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { type ApplyOptions, applyChanges, ensureAgent } from "../../../functions/aws/apply.js";
+import { iamRoleCheck, type RoleCheck } from "../../../functions/aws/role-check.js";
 import type { DesiredAssociation } from "../../../functions/core/model.js";
 import { association } from "../../support/fleet.js";
 
@@ -29,12 +30,15 @@ const desired: DesiredAssociation = {
 };
 const meta = { $metadata: {}, message: "x" };
 
-function options(sleeps: number[] = []): ApplyOptions {
+const propagating: RoleCheck = async () => ({ kind: "propagating" });
+
+function options(sleeps: number[] = [], roleCheck: RoleCheck = propagating): ApplyOptions {
   return {
     concurrency: 2,
     roleVisibilityAttempts: 4,
     backoffBaseMs: 500,
     sleep: async (ms) => void sleeps.push(ms),
+    roleCheck,
   };
 }
 
@@ -55,11 +59,13 @@ describe("applyChanges", () => {
     });
   });
 
-  it("retries a role EKS cannot see yet with exponential back-off, then gives up with a classified error", async () => {
+  it("retries a role EKS cannot see yet (IAM has it) with exponential back-off, then gives up with a classified error", async () => {
     const sleeps: number[] = [];
     eks
       .on(CreatePodIdentityAssociationCommand)
-      .rejects(new InvalidParameterException({ ...meta, message: "Role does not exist" }));
+      .rejects(
+        new InvalidParameterException({ ...meta, message: "Role provided in the request does not exist." }),
+      );
 
     const [outcome] = await applyChanges(new EKSClient({}), [{ kind: "create", desired }], options(sleeps));
 
@@ -68,15 +74,95 @@ describe("applyChanges", () => {
     expect(outcome).toMatchObject({ status: "failed", error: expect.stringMatching(/^TransientError/) });
   });
 
-  it("does not retry an InvalidParameterException that is not about the role", async () => {
+  it.each([
+    "Trust policy of the role provided is invalid. Follow the official documentation to resolve the issue.",
+    "Cross-account pass role is not allowed",
+    "Role provided in the request does not exist.",
+  ])(
+    "fails at once, with IAM's reason, when EKS refuses a role that IAM confirms is unusable: %s",
+    async (message) => {
+      // Prepare: the role check (IAM re-read) says the refusal is permanent
+      const sleeps: number[] = [];
+      eks
+        .on(CreatePodIdentityAssociationCommand)
+        .rejects(new InvalidParameterException({ ...meta, message }));
+      const permanent: RoleCheck = async () => ({
+        kind: "permanent",
+        reason: "the trust policy lacks pods.eks",
+      });
+
+      // Act
+      const [outcome] = await applyChanges(
+        new EKSClient({}),
+        [{ kind: "create", desired }],
+        options(sleeps, permanent),
+      );
+
+      // Assess
+      expect(eks).toHaveReceivedCommandTimes(CreatePodIdentityAssociationCommand, 1);
+      expect(sleeps).toEqual([]);
+      expect(outcome).toMatchObject({
+        status: "failed",
+        error: expect.stringMatching(/^RefusedError: .*the trust policy lacks pods.eks/),
+      });
+    },
+  );
+
+  it("does not retry without a role check, and passes other errors through", async () => {
     eks
       .on(CreatePodIdentityAssociationCommand)
-      .rejects(new InvalidParameterException({ ...meta, message: "Invalid namespace" }));
+      .rejectsOnce(new InvalidParameterException({ ...meta, message: "Role does not exist" }))
+      .rejects(new ResourceNotFoundException({ ...meta, message: "No cluster found" }));
+    const { roleCheck: _, ...withoutCheck } = options();
+
+    const [first] = await applyChanges(new EKSClient({}), [{ kind: "create", desired }], withoutCheck);
+    const [second] = await applyChanges(new EKSClient({}), [{ kind: "create", desired }], options());
+
+    expect(eks).toHaveReceivedCommandTimes(CreatePodIdentityAssociationCommand, 2);
+    expect(first).toMatchObject({ status: "failed", error: expect.stringMatching(/^RefusedError/) });
+    expect(second).toMatchObject({
+      status: "failed",
+      error: expect.stringMatching(/^ResourceNotFoundException/),
+    });
+  });
+
+  it("repairs only a missing source tag with TagResource, never a no-op Update (the model: an update must change something)", async () => {
+    // Prepare: the association already has the desired role; only pod-identity/source is stale
+    const actual = association("prod", "orders", "api", "api", { source: "old" });
+    eks.on(UpdatePodIdentityAssociationCommand).resolves({});
+    eks.on(TagResourceCommand).resolves({});
+
+    // Act
+    const [outcome] = await applyChanges(
+      new EKSClient({}),
+      [{ kind: "update", desired, actual, changes: ["source"], adopt: false }],
+      options(),
+    );
+
+    // Assess
+    expect(outcome).toMatchObject({ status: "done" });
+    expect(eks).not.toHaveReceivedCommand(UpdatePodIdentityAssociationCommand);
+    expect(eks).toHaveReceivedCommandWith(TagResourceCommand, {
+      resourceArn: actual.associationArn,
+      tags: { "pod-identity/managed-by": "pod-identity-autopilot", "pod-identity/source": "api" },
+    });
+  });
+
+  it("converges on 409 with an identical association whose source tag is missing: TagResource only", async () => {
+    const existing = association("prod", "orders", "api", "api", { source: "api" });
+    delete existing.tags!["pod-identity/source"];
+    eks.on(CreatePodIdentityAssociationCommand).rejects(new ResourceInUseException(meta));
+    eks
+      .on(ListPodIdentityAssociationsCommand)
+      .resolves({ associations: [{ associationId: existing.associationId }] });
+    eks.on(DescribePodIdentityAssociationCommand).resolves({ association: existing });
+    eks.on(TagResourceCommand).resolves({});
 
     const [outcome] = await applyChanges(new EKSClient({}), [{ kind: "create", desired }], options());
 
-    expect(eks).toHaveReceivedCommandTimes(CreatePodIdentityAssociationCommand, 1);
-    expect(outcome?.status).toBe("failed");
+    expect(outcome).toMatchObject({ status: "converged" });
+    expect(eks).not.toHaveReceivedCommand(UpdatePodIdentityAssociationCommand);
+    expect(eks).toHaveReceivedCommandTimes(TagResourceCommand, 1);
   });
 
   it("converges on 409: an identical managed association is fine, a different one is updated", async () => {
@@ -138,7 +224,7 @@ describe("applyChanges", () => {
     expect(outcome).toMatchObject({ status: "done", associationId: "a-new" });
   });
 
-  it("tags an adopted association after updating it", async () => {
+  it("adopts an identical unmanaged association by tagging it, without an Update", async () => {
     const actual = association("prod", "orders", "api", "api", { managed: false });
     eks.on(UpdatePodIdentityAssociationCommand).resolves({});
     eks.on(TagResourceCommand).resolves({});
@@ -149,6 +235,7 @@ describe("applyChanges", () => {
       options(),
     );
 
+    expect(eks).not.toHaveReceivedCommand(UpdatePodIdentityAssociationCommand);
     expect(eks).toHaveReceivedCommandWith(TagResourceCommand, {
       resourceArn: actual.associationArn,
       tags: { "pod-identity/managed-by": "pod-identity-autopilot", "pod-identity/source": "api" },

@@ -45,6 +45,70 @@ describe("parseEksEvent", () => {
   });
 });
 
+describe("parseEksEvent with the shapes CloudTrail really logs", () => {
+  const CLUSTER_ARN = "arn:aws:eks:us-east-1:123456789012:cluster/payments-prod";
+
+  it("reads TagResource/UntagResource whose resourceArn path parameter is URL-encoded, and raw ones", () => {
+    // Prepare
+    const encoded = sample("eks-tag-resource.json");
+    const raw = sample("eks-untag-resource.json");
+    raw.detail.requestParameters.resourceArn = CLUSTER_ARN;
+    const govCloud = sample("eks-tag-resource.json");
+    govCloud.detail.requestParameters.resourceArn = encodeURIComponent(
+      "arn:aws-us-gov:eks:us-gov-west-1:123456789012:cluster/prod",
+    );
+
+    // Act / Assess
+    expect(encoded.detail.requestParameters.resourceArn).toBe(encodeURIComponent(CLUSTER_ARN));
+    expect(parseEksEvent(encoded)).toEqual({
+      ok: true,
+      eventName: "TagResource",
+      clusterName: "payments-prod",
+      resourceArn: CLUSTER_ARN,
+    });
+    expect(parseEksEvent(raw)).toMatchObject({
+      ok: true,
+      clusterName: "payments-prod",
+      resourceArn: CLUSTER_ARN,
+    });
+    expect(parseEksEvent(govCloud)).toMatchObject({ ok: true, clusterName: "prod" });
+  });
+
+  it("rejects encoded association ARNs and broken percent-encoding with a reason", () => {
+    const association = sample("eks-tag-resource.json");
+    association.detail.requestParameters.resourceArn = encodeURIComponent(
+      "arn:aws:eks:us-east-1:123456789012:podidentityassociation/payments-prod/a-1",
+    );
+    const broken = sample("eks-tag-resource.json");
+    broken.detail.requestParameters.resourceArn = "arn%3Aaws%3Aeks%3Aus-east-1%ZZ";
+
+    expect(parseEksEvent(association)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/not a cluster/),
+    });
+    expect(parseEksEvent(broken)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/not a cluster/),
+    });
+  });
+
+  it("reads CreateCluster logged with clusterName (AWS's published example) as well as name", () => {
+    const legacy = sample("eks-create-cluster.json");
+    delete legacy.detail.requestParameters.name;
+    legacy.detail.requestParameters.clusterName = "payments-prod";
+    const deleteWithClusterName = sample("eks-delete-cluster.json");
+    delete deleteWithClusterName.detail.requestParameters.name;
+    deleteWithClusterName.detail.requestParameters.clusterName = "payments-staging";
+
+    expect(parseEksEvent(legacy)).toEqual({
+      ok: true,
+      eventName: "CreateCluster",
+      clusterName: "payments-prod",
+    });
+    expect(parseEksEvent(deleteWithClusterName)).toMatchObject({ ok: false });
+  });
+});
+
 describe("parseIamEvent", () => {
   it.each([
     ["iam-create-role.json", "CreateRole", "orders-api"],

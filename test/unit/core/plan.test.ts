@@ -1,17 +1,19 @@
 import { describe, expect, it } from "vitest";
+import { type AdmissionPolicy, DEFAULT_ADMISSION } from "../../../functions/core/admission.js";
 import { catalogRoleArn } from "../../../functions/core/catalog.js";
 import { computeDesired } from "../../../functions/core/desired.js";
 import type { AssociationInfo, ClusterInfo, RoleInfo } from "../../../functions/core/model.js";
 import { type PlanOptions, planChanges } from "../../../functions/core/plan.js";
-import { ACCOUNT, association, cluster, role, template } from "../../support/fleet.js";
+import { ACCOUNT, association, cluster, role, roleArnOf, template } from "../../support/fleet.js";
 
 function plan(
   clusters: ClusterInfo[],
   roles: RoleInfo[],
   actual: AssociationInfo[] = [],
   options: PlanOptions = {},
+  admission: AdmissionPolicy = DEFAULT_ADMISSION,
 ) {
-  const state = computeDesired({ clusters, roles, accountId: ACCOUNT });
+  const state = computeDesired({ clusters, roles, accountId: ACCOUNT, admission });
   const result = planChanges(state, actual, options);
   const summary = result.changes.map((c) =>
     c.kind === "delete"
@@ -24,8 +26,11 @@ function plan(
 describe("desired state and plan", () => {
   it("creates what templates select and leaves other clusters alone", () => {
     const { summary } = plan(
-      [cluster("prod", { env: "prod" }), cluster("dev", { env: "dev" })],
-      [template("api", "orders/api", "tag:env=prod")],
+      [
+        cluster("prod", { "pod-identity-scope/env": "prod" }),
+        cluster("dev", { "pod-identity-scope/env": "dev" }),
+      ],
+      [template("api", "orders/api", "tag:pod-identity-scope/env=prod")],
     );
     expect(summary).toEqual(["create prod/orders/api api"]);
   });
@@ -150,10 +155,13 @@ describe("desired state and plan", () => {
     expect(state.findings).toEqual([expect.objectContaining({ code: "TRUST_REFUSED", clusterName: "dev" })]);
   });
 
-  it("associates catalog entries to the shared role, with overrides", () => {
+  it("associates catalog entries to the shared role, with overrides the stack allows", () => {
     const { result } = plan(
       [cluster("prod", { "pod-identity/templates": "external-dns cert-manager@certs/acme" })],
       [],
+      [],
+      {},
+      { ...DEFAULT_ADMISSION, catalogOverrides: { "cert-manager": ["certs/acme"] } },
     );
     expect(
       result.changes.map((c) =>
@@ -198,5 +206,161 @@ describe("desired state and plan", () => {
       { roleName: "api" },
     );
     expect(summary).toEqual(["create prod/orders/api api", "delete prod/old/thing"]);
+  });
+});
+
+describe("fail-safe templates (code review D4)", () => {
+  const four = ["a", "b", "c", "d"].map((sa) => association("prod", "orders", sa, "orders-api"));
+  const tags = { "pod-identity/bind": "orders/a orders/b orders/c orders/d", "pod-identity/clusters": "all" };
+
+  it.each([
+    ["a session-tags value in another case", { "pod-identity/session-tags": "Enabled" }],
+    ["an unknown pod-identity/* key", { "pod-identity/owner": "team-orders" }],
+  ])("keeps every association of a live template after %s", (_label, typo) => {
+    const { result } = plan([cluster("prod")], [role("orders-api", { ...tags, ...typo })], four);
+
+    expect(result.changes).toEqual([]);
+    expect(result.unchanged).toBe(4);
+  });
+
+  it.each([
+    ["an invalid value", { "pod-identity/session-tags": "off" }],
+    ["an invalid binding", { "pod-identity/bind-2": "Orders/x" }],
+    ["an invalid selector", { "pod-identity/clusters": "all region:eu" }],
+  ])("freezes the associations of a template with %s: no create, update or delete", (_label, typo) => {
+    const merged = Object.fromEntries(
+      Object.entries({ ...tags, ...typo }).filter(([, v]) => v !== undefined),
+    ) as Record<string, string>;
+    // one association points at an old role: it would be updated if the template applied
+    const actual = [...four.slice(0, 3), association("prod", "orders", "d", "old", { source: "orders-api" })];
+
+    const { result, state } = plan([cluster("prod")], [role("orders-api", merged)], actual);
+
+    expect(result.changes).toEqual([]);
+    expect(result.unchanged).toBe(4);
+    expect(state.frozenSources).toEqual(new Set(["orders-api"]));
+  });
+
+  it("freezes the associations of a template whose tags cannot be read, and releases them once the role is gone", () => {
+    const unreadable = { ...role("orders-api", {}), unreadable: "ThrottlingException" };
+
+    const frozen = plan([cluster("prod")], [unreadable], four);
+    const deleted = plan([cluster("prod")], [], four);
+
+    expect(frozen.result.changes).toEqual([]);
+    expect(frozen.codes).toContain("TEMPLATE_UNREADABLE");
+    expect(deleted.summary).toHaveLength(4);
+  });
+
+  it("does not let another template take a frozen template's slot", () => {
+    const invalid = role("orders-api", { ...tags, "pod-identity/session-tags": "off" });
+
+    const { result } = plan([cluster("prod")], [invalid, template("thief", "orders/a")], four);
+
+    expect(result.changes).toEqual([]);
+  });
+});
+
+describe("role identity", () => {
+  it("treats role names that differ only in case as one role (event for Web-App, tag naming web-app)", () => {
+    const { summary } = plan(
+      [cluster("prod")],
+      [template("web-app", "web/frontend")],
+      [association("prod", "old", "thing", "web-app", { source: "Web-App" })],
+      { roleName: "Web-App" },
+    );
+
+    expect(summary).toEqual(["create prod/web/frontend web-app", "delete prod/old/thing"]);
+  });
+
+  it("compares role ARNs with their path: a same-name role at another path is another ARN", () => {
+    const { result } = plan(
+      [cluster("prod")],
+      [template("api", "orders/api")],
+      [{ ...association("prod", "orders", "api", "api"), roleArn: `arn:aws:iam::${ACCOUNT}:role/api` }],
+    );
+
+    expect(result.changes.map((c) => (c.kind === "update" ? c.changes : c.kind))).toEqual([["roleArn"]]);
+  });
+
+  it("does not update an association whose role ARN differs only in the case of the name", () => {
+    const { result } = plan(
+      [cluster("prod")],
+      [template("api", "orders/api")],
+      [{ ...association("prod", "orders", "api", "api"), roleArn: roleArnOf("API") }],
+    );
+
+    expect(result.changes).toEqual([]);
+  });
+});
+
+describe("admission", () => {
+  it("never associates a tagged role outside the template path; its old associations are released", () => {
+    const outside = role(
+      "admin",
+      { "pod-identity/bind": "attacker/sa", "pod-identity/clusters": "all" },
+      undefined,
+      "/",
+    );
+
+    const { summary, codes } = plan(
+      [cluster("prod")],
+      [outside],
+      [association("prod", "attacker", "old", "admin")],
+    );
+
+    expect(summary).toEqual(["delete prod/attacker/old"]);
+    expect(codes).toContain("TEMPLATE_NOT_ADMITTED");
+  });
+
+  it("matches tag: terms only on keys under the protected prefix", () => {
+    const { summary, codes } = plan(
+      [cluster("prod", { team: "a", "pod-identity-scope/team": "a" }), cluster("dev", { team: "a" })],
+      [
+        template("api", "orders/api", "tag:team=a"),
+        template("web", "web/ui", "tag:pod-identity-scope/team=a"),
+      ],
+    );
+
+    expect(summary).toEqual(["create prod/web/ui web"]);
+    expect(codes).toContain("SELECTOR_NOT_ADMITTED");
+  });
+
+  it("matches arn: terms in exactly one region", () => {
+    const { summary } = plan(
+      [cluster("prod"), cluster("prod-eu", {}, { arn: `arn:aws:eks:eu-west-1:${ACCOUNT}:cluster/prod-eu` })],
+      [template("api", "orders/api", `arn:arn:aws:eks:eu-west-1:${ACCOUNT}:cluster/prod-eu`)],
+    );
+
+    expect(summary).toEqual(["create prod-eu/orders/api api"]);
+  });
+
+  it("refuses catalog overrides and entries the stack does not list, with a finding", () => {
+    const { summary, state } = plan(
+      [
+        cluster("prod", {
+          "pod-identity/templates": "external-dns@attacker/sa cert-manager aws-ebs-csi-driver",
+        }),
+      ],
+      [],
+      [],
+      {},
+      { ...DEFAULT_ADMISSION, catalogEntries: ["external-dns", "cert-manager"] },
+    );
+
+    expect(summary).toEqual([`create prod/cert-manager/cert-manager pod-identity-cert-manager`]);
+    expect(state.findings.filter((f) => f.code === "CATALOG_NOT_ALLOWED").map((f) => f.message)).toEqual([
+      expect.stringContaining("external-dns@attacker/sa"),
+      expect.stringContaining("aws-ebs-csi-driver"),
+    ]);
+  });
+
+  it("allows an override naming the upstream service account without configuration", () => {
+    const { summary } = plan(
+      [cluster("prod", { "pod-identity/templates": "external-dns@external-dns/external-dns" })],
+      [],
+    );
+
+    expect(summary).toEqual(["create prod/external-dns/external-dns pod-identity-external-dns"]);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_ADMISSION } from "../../../functions/core/admission.js";
 import { CATALOG_NAMES } from "../../../functions/core/catalog.js";
 import { parseClusterSettings, parseTemplate, selectsCluster } from "../../../functions/core/tags.js";
 import { role, template } from "../../support/fleet.js";
@@ -8,7 +9,7 @@ describe("parseTemplate", () => {
     const r = role("app", {
       "pod-identity/bind": "orders/api orders/worker",
       "pod-identity/bind-2": "billing/api",
-      "pod-identity/clusters": "name:prod prefix:eu- tag:env=prod all",
+      "pod-identity/clusters": "name:prod prefix:eu- tag:pod-identity-scope/env=prod all",
       "pod-identity/session-tags": "disabled",
       "pod-identity/target-role": "arn:aws:iam::210987654321:role/data",
     });
@@ -27,7 +28,7 @@ describe("parseTemplate", () => {
       selectors: [
         { kind: "name", name: "prod" },
         { kind: "prefix", prefix: "eu-" },
-        { kind: "tag", key: "env", value: "prod" },
+        { kind: "tag", key: "pod-identity-scope/env", value: "prod" },
         { kind: "all" },
       ],
       disableSessionTags: true,
@@ -63,19 +64,94 @@ describe("parseTemplate", () => {
       "pod-identity/target-role",
     ],
     ["a wildcard (not a valid tag character)", { "pod-identity/bind": "orders/*" }, "pod-identity/bind"],
-    ["bind-10 (not in the contract)", { "pod-identity/bind-10": "orders/api" }, "pod-identity/bind-10"],
-  ])("skips the whole template for %s, naming the tag", (_label, tags, tag) => {
+    ["an arn: term that is no cluster ARN", { "pod-identity/clusters": "arn:prod" }, "pod-identity/clusters"],
+  ])("skips and freezes the whole template for %s, naming the tag", (_label, tags, tag) => {
     const base = { "pod-identity/bind": "orders/api billing/api", "pod-identity/clusters": "all" };
     const merged = Object.fromEntries(
       Object.entries({ ...base, ...tags }).filter(([, v]) => v !== undefined),
     ) as Record<string, string>;
 
-    const { template: t, findings } = parseTemplate(role("app", merged));
+    const { template: t, findings, frozen } = parseTemplate(role("app", merged));
 
     expect(t).toBeUndefined();
+    expect(frozen).toBe(true);
     expect(
       findings.some((f) => f.code === "TEMPLATE_INVALID" && f.message.includes(tag) && f.roleName === "app"),
     ).toBe(true);
+  });
+
+  it.each([
+    ["Enabled", false],
+    ["DISABLED", true],
+    [" disabled ", true],
+  ])("reads session-tags=%j case-insensitively", (value, disabled) => {
+    const { template: t, findings } = parseTemplate(
+      template("app", "orders/api", "all", { "pod-identity/session-tags": value }),
+    );
+
+    expect(findings).toEqual([]);
+    expect(t?.disableSessionTags).toBe(disabled);
+  });
+
+  it("reads selector keywords and tag keys case-insensitively", () => {
+    const { template: t, findings } = parseTemplate(
+      role("app", { "Pod-Identity/Bind": "orders/api", "pod-identity/Clusters": "ALL Name:prod" }),
+    );
+
+    expect(findings).toEqual([]);
+    expect(t?.selectors).toEqual([{ kind: "all" }, { kind: "name", name: "prod" }]);
+  });
+
+  it.each([["pod-identity/owner"], ["pod-identity/bind-10"]])(
+    "warns about the unknown key %s and still applies the template",
+    (key) => {
+      const {
+        template: t,
+        findings,
+        frozen,
+      } = parseTemplate(template("app", "orders/api", "all", { [key]: "x y" }));
+
+      expect(t?.bindings).toEqual([{ namespace: "orders", serviceAccount: "api" }]);
+      expect(frozen).toBeUndefined();
+      expect(findings).toEqual([
+        expect.objectContaining({ code: "TEMPLATE_UNKNOWN_KEY", severity: "warning", roleName: "app" }),
+      ]);
+    },
+  );
+
+  it("freezes a role whose tags could not be read", () => {
+    const r = { ...template("app", "orders/api"), tags: {}, unreadable: "AccessDenied" };
+
+    const parsed = parseTemplate(r);
+
+    expect(parsed.template).toBeUndefined();
+    expect(parsed.frozen).toBe(true);
+    expect(parsed.findings[0]?.code).toBe("TEMPLATE_UNREADABLE");
+  });
+
+  it("does not freeze a role whose bind tag was removed: that retires the template", () => {
+    const parsed = parseTemplate(role("app", { "pod-identity/clusters": "all" }));
+
+    expect(parsed.template).toBeUndefined();
+    expect(parsed.frozen).toBeUndefined();
+    expect(parsed.findings.map((f) => f.code)).toEqual(["TEMPLATE_INCOMPLETE"]);
+  });
+
+  it("is not a template and not frozen with only unknown or catalog keys", () => {
+    const parsed = parseTemplate(
+      role("labelled", { "pod-identity/owner": "team-a", "pod-identity/catalog": "x" }),
+    );
+
+    expect(parsed.template).toBeUndefined();
+    expect(parsed.frozen).toBeUndefined();
+  });
+
+  it("reads arn: terms as exact cluster ARNs", () => {
+    const arn = "arn:aws:eks:eu-west-1:123456789012:cluster/prod";
+
+    const { template: t } = parseTemplate(template("app", "orders/api", `arn:${arn}`));
+
+    expect(t?.selectors).toEqual([{ kind: "arn", arn }]);
   });
 
   it("collapses a binding listed twice", () => {
@@ -84,8 +160,94 @@ describe("parseTemplate", () => {
   });
 });
 
+describe("template admission", () => {
+  const tags = { "pod-identity/bind": "orders/api", "pod-identity/clusters": "all" };
+  const boundary = "arn:aws:iam::123456789012:policy/pod-identity-template-boundary";
+
+  it.each([
+    ["at the root path", "/", undefined, DEFAULT_ADMISSION],
+    ["under the catalog path", "/pod-identity/", undefined, DEFAULT_ADMISSION],
+    [
+      "at a path that only starts like the template path",
+      "/pod-identity-templates-x/",
+      undefined,
+      DEFAULT_ADMISSION,
+    ],
+    [
+      "without the required boundary",
+      "/",
+      undefined,
+      { ...DEFAULT_ADMISSION, templatePath: undefined, templateBoundaryArn: boundary },
+    ],
+    [
+      "with another boundary",
+      "/pod-identity-templates/",
+      "arn:aws:iam::123456789012:policy/other",
+      { ...DEFAULT_ADMISSION, templateBoundaryArn: boundary },
+    ],
+    [
+      "when the stack configures no authority",
+      "/pod-identity-templates/",
+      undefined,
+      { ...DEFAULT_ADMISSION, templatePath: undefined },
+    ],
+  ])("refuses a tagged role %s: a finding, no template, nothing frozen", (_label, path, pb, policy) => {
+    const r = { ...role("app", tags, undefined, path), ...(pb ? { permissionsBoundaryArn: pb } : {}) };
+
+    const parsed = parseTemplate(r, policy);
+
+    expect(parsed.template).toBeUndefined();
+    expect(parsed.frozen).toBeUndefined();
+    expect(parsed.findings).toEqual([
+      expect.objectContaining({ code: "TEMPLATE_NOT_ADMITTED", roleName: "app" }),
+    ]);
+  });
+
+  it.each([
+    ["under the template path", "/pod-identity-templates/", undefined, DEFAULT_ADMISSION],
+    [
+      "under a sub-path of the template path",
+      "/pod-identity-templates/team-a/",
+      undefined,
+      DEFAULT_ADMISSION,
+    ],
+    [
+      "anywhere with the boundary, when only the boundary is configured",
+      "/",
+      boundary,
+      { ...DEFAULT_ADMISSION, templatePath: undefined, templateBoundaryArn: boundary },
+    ],
+    [
+      "under the path with the boundary, when both are configured",
+      "/pod-identity-templates/",
+      boundary,
+      { ...DEFAULT_ADMISSION, templateBoundaryArn: boundary },
+    ],
+  ])("admits a role %s", (_label, path, pb, policy) => {
+    const r = { ...role("app", tags, undefined, path), ...(pb ? { permissionsBoundaryArn: pb } : {}) };
+
+    expect(parseTemplate(r, policy).template?.roleName).toBe("app");
+  });
+
+  it("drops tag: terms outside the protected prefix with a finding; the other terms stay", () => {
+    const { template: t, findings } = parseTemplate(template("app", "orders/api", "tag:env=prod name:prod"));
+
+    expect(t?.selectors).toEqual([{ kind: "name", name: "prod" }]);
+    expect(findings).toEqual([
+      expect.objectContaining({
+        code: "SELECTOR_NOT_ADMITTED",
+        message: expect.stringContaining("tag:env=prod"),
+      }),
+    ]);
+  });
+});
+
 describe("selectsCluster", () => {
-  const c = { name: "eu-prod", tags: { env: "prod" } };
+  const c = {
+    name: "eu-prod",
+    arn: "arn:aws:eks:eu-west-1:123456789012:cluster/eu-prod",
+    tags: { env: "prod" },
+  };
   it.each([
     [[{ kind: "all" } as const], true],
     [[{ kind: "name", name: "eu-prod" } as const], true],
@@ -94,6 +256,8 @@ describe("selectsCluster", () => {
     [[{ kind: "tag", key: "env", value: "prod" } as const], true],
     [[{ kind: "tag", key: "env", value: "dev" } as const], false],
     [[{ kind: "tag", key: "env", value: "dev" } as const, { kind: "prefix", prefix: "eu" } as const], true],
+    [[{ kind: "arn", arn: "arn:aws:eks:eu-west-1:123456789012:cluster/eu-prod" } as const], true],
+    [[{ kind: "arn", arn: "arn:aws:eks:us-east-1:123456789012:cluster/eu-prod" } as const], false],
   ])("%j → %s", (selectors, expected) => {
     expect(selectsCluster(selectors, c)).toBe(expected);
   });

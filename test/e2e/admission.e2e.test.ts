@@ -1,0 +1,108 @@
+import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { TagResourceCommand } from "@aws-sdk/client-eks";
+import { CreateRoleCommand } from "@aws-sdk/client-iam";
+import { beforeAll, describe, expect, it } from "vitest";
+import { readAssociations } from "../../functions/aws/inventory.js";
+import { podIdentityTrust, seedSampleFleet } from "../../local/sample-fleet.js";
+import { ACCOUNT_ID, awsClientsFor, useLocalAccount } from "../support/local-account.js";
+
+/** Issue 13 through the built bundles: taggers cannot steer the automation outside the stack's authority. */
+type Handler = (event: unknown) => Promise<Record<string, any>>;
+
+const ctx = useLocalAccount();
+const handlers: Record<string, Handler> = {};
+const sample = (name: string): any => JSON.parse(readFileSync(`events/${name}`, "utf8"));
+
+beforeAll(async () => {
+  Object.assign(process.env, ctx.account.env(), {
+    ACCOUNT_ID,
+    POWERTOOLS_LOG_LEVEL: "WARN",
+    POWERTOOLS_METRICS_DISABLED: "true",
+  });
+  for (const name of ["cluster-event", "iam-event"]) {
+    const mod = (await import(pathToFileURL(`dist/functions/${name}/index.mjs`).href)) as {
+      handler: Handler;
+    };
+    handlers[name] = mod.handler;
+  }
+});
+
+async function slots(clients: ReturnType<typeof awsClientsFor>): Promise<string[]> {
+  const all: string[] = [];
+  for (const cluster of ["payments-prod", "payments-staging"]) {
+    for (const a of await readAssociations(clients.eks, cluster))
+      all.push(`${cluster} ${a.namespace}/${a.serviceAccount} ${a.roleArn.split(":role")[1]}`);
+  }
+  return all.sort();
+}
+
+describe("admission through the built bundles", () => {
+  it("iam-event: a role tagged outside the template path gets a finding and no association", async () => {
+    // Prepare
+    const clients = awsClientsFor(ctx.account.endpoint);
+    await seedSampleFleet(clients, ACCOUNT_ID);
+    await clients.iam.send(
+      new CreateRoleCommand({
+        RoleName: "ops-admin",
+        AssumeRolePolicyDocument: podIdentityTrust(ACCOUNT_ID),
+        Tags: [
+          { Key: "pod-identity/bind", Value: "attacker/sa" },
+          { Key: "pod-identity/clusters", Value: "all" },
+        ],
+      }),
+    );
+    const event = sample("iam-tag-role.json");
+    event.detail.requestParameters.roleName = "ops-admin";
+
+    // Act
+    const out = await handlers["iam-event"]!(event);
+
+    // Assess
+    expect(out.summary.created).toBe(0);
+    expect(out.summary.findings).toContainEqual(
+      expect.objectContaining({ code: "TEMPLATE_NOT_ADMITTED", roleName: "ops-admin" }),
+    );
+    expect((await slots(clients)).filter((s) => s.includes("attacker"))).toEqual([]);
+  });
+
+  it("cluster-event: a catalog request for a namespace the stack does not allow is refused", async () => {
+    // Prepare
+    const clients = awsClientsFor(ctx.account.endpoint);
+    await seedSampleFleet(clients, ACCOUNT_ID);
+    await clients.eks.send(
+      new TagResourceCommand({
+        resourceArn: `arn:aws:eks:us-east-1:${ACCOUNT_ID}:cluster/payments-prod`,
+        tags: { "pod-identity/templates": "external-dns@attacker/sa" },
+      }),
+    );
+
+    // Act
+    const out = await handlers["cluster-event"]!(sample("eks-tag-resource.json"));
+
+    // Assess
+    expect(out.summary.findings).toContainEqual(expect.objectContaining({ code: "CATALOG_NOT_ALLOWED" }));
+    expect((await slots(clients)).filter((s) => s.includes("attacker"))).toEqual([]);
+  });
+
+  it("cluster-event: a cluster tag another team's tag: term names is ignored outside the protected prefix", async () => {
+    // Prepare: orders-api selects tag:pod-identity-scope/team=payments; the attacker sets plain team=payments
+    const clients = awsClientsFor(ctx.account.endpoint);
+    await seedSampleFleet(clients, ACCOUNT_ID);
+    await clients.eks.send(
+      new TagResourceCommand({
+        resourceArn: `arn:aws:eks:us-east-1:${ACCOUNT_ID}:cluster/payments-prod`,
+        tags: { "pod-identity-scope/team": "other", team: "payments" },
+      }),
+    );
+
+    // Act
+    const out = await handlers["cluster-event"]!(sample("eks-tag-resource.json"));
+
+    // Assess: the scoped tag says another team, so orders-api is not in payments-prod; the plain tag selects nothing
+    expect(out.summary.changes.filter((c: { source?: string }) => c.source === "orders-api")).toEqual([]);
+    expect(
+      (await slots(clients)).filter((s) => s.startsWith("payments-prod") && s.includes("orders-api")),
+    ).toEqual([]);
+  });
+});
