@@ -47,7 +47,15 @@ export function grantResources(
 ): { resources: string[]; findings: Finding[] } {
   const findings: Finding[] = [];
   const raw = cluster.tags[grant.tag];
-  if (raw === undefined) return { resources: [], findings };
+  if (raw === undefined) {
+    findings.push({
+      code: "CATALOG_CLUSTER_TAG_MISSING",
+      severity: "warning",
+      clusterName: cluster.name,
+      message: `Cluster ${cluster.name} uses ${entry.name} without the ${grant.tag} tag: its role grants this cluster no ${grant.actions.join(", ")}`,
+    });
+    return { resources: [], findings };
+  }
   const pattern = new RegExp(grant.valuePattern.replaceAll("{account}", accountId));
   const resources: string[] = [];
   for (const value of raw.split(/\s+/).filter(Boolean)) {

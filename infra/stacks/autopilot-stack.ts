@@ -9,6 +9,7 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
+import { CATALOG_ROLE_PATH } from "../../functions/core/catalog.js";
 import { EKS_EVENT_NAMES, IAM_EVENT_NAMES } from "../../functions/core/events.js";
 import { AUTOPILOT_BUS_NAME, type AutopilotConfig } from "../config.js";
 import { AutopilotFunction } from "../constructs/autopilot-function.js";
@@ -17,6 +18,7 @@ import { ClusterWaitLoop } from "../constructs/cluster-wait-loop.js";
 import { MigrationStateMachine } from "../constructs/migration-state-machine.js";
 import { Observability } from "../constructs/observability.js";
 import { SweepFanOut } from "../constructs/sweep-fan-out.js";
+import { admissionEnvironment, passRoleStatement } from "../constructs/template-authority.js";
 import { acknowledge } from "../nag.js";
 
 /** Props of the regional stack. */
@@ -107,6 +109,7 @@ export class PodIdentityAutopilotStack extends Stack {
       BREAKER_FLOOR: String(config.deletionLimitFloor),
       BREAKER_FRACTION: String(config.deletionLimitFraction),
       ACCOUNT_ID: this.account,
+      ...admissionEnvironment(config),
     };
     this.migrationTable = new dynamodb.TableV2(this, "MigrationTable", {
       partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
@@ -219,7 +222,10 @@ export class PodIdentityAutopilotStack extends Stack {
       targets: [new targets.SfnStateMachine(this.sweep.stateMachine, targetOptions)],
     });
 
-    this.grantReconciler([this.functions.clusterEvent, this.functions.iamEvent, this.functions.sweeper]);
+    this.grantReconciler(
+      [this.functions.clusterEvent, this.functions.iamEvent, this.functions.sweeper],
+      config,
+    );
 
     this.observability = new Observability(this, "Observability", {
       functions: Object.fromEntries(Object.entries(this.functions).map(([k, v]) => [k, v.fn])),
@@ -293,7 +299,7 @@ export class PodIdentityAutopilotStack extends Stack {
   }
 
   /** What the reconciler functions may do: read, write associations and add-ons, manage catalog roles. */
-  private grantReconciler(functions: AutopilotFunction[]): void {
+  private grantReconciler(functions: AutopilotFunction[], config: AutopilotConfig): void {
     const clusters = this.arn("eks", "cluster/*");
     const associations = this.arn("eks", "podidentityassociation/*/*");
     const addons = this.arn("eks", "addon/*/*/*");
@@ -325,12 +331,7 @@ export class PodIdentityAutopilotStack extends Stack {
         actions: ["eks:CreateAddon"],
         resources: [clusters, addons],
       }),
-      new iam.PolicyStatement({
-        sid: "PassRolesToPodIdentity",
-        actions: ["iam:PassRole"],
-        resources: [`arn:${this.partition}:iam::${this.account}:role/*`],
-        conditions: { StringEquals: { "iam:PassedToService": "pods.eks.amazonaws.com" } },
-      }),
+      passRoleStatement(this, config),
       new iam.PolicyStatement({
         sid: "ReadRoles",
         actions: ["iam:ListRoles", "iam:GetRole", "iam:ListRoleTags"],
@@ -347,11 +348,17 @@ export class PodIdentityAutopilotStack extends Stack {
       for (const s of statements) f.role.addToPolicy(s);
       acknowledge(
         f.role,
-        "Clusters, associations and add-ons are created after deployment: the reconciler acts on every one of this account and region's, and nothing else. Roles: iam:PassRole is limited to pods.eks.amazonaws.com, reads to role metadata; writes only to the catalog roles by name, with the catalog permissions boundary",
+        "Clusters, associations and add-ons are created after deployment: the reconciler acts on every one of this account and region's, and nothing else. Roles: role/* only for reads of role metadata (iam:ListRoles/GetRole/ListRoleTags); writes only to the catalog roles by name, with the catalog permissions boundary",
         `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:cluster/*]`,
         `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:podidentityassociation/*/*]`,
         `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:addon/*/*/*]`,
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]",
+      );
+      acknowledge(
+        f.role,
+        "iam:PassRole to pods.eks.amazonaws.com only for roles under the template path and the catalog path: templates are created after deployment, and IAM paths cannot change after a role is created, so no role can be moved into them",
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role${config.templatePath}*]`,
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role${CATALOG_ROLE_PATH}*]`,
       );
     }
   }

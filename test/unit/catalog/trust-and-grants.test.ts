@@ -138,3 +138,22 @@ describe("per-cluster grants", () => {
     expect(text).toContain(`arn:aws-us-gov:iam::${ACCOUNT}:role/KarpenterNodeRole-`);
   });
 });
+
+describe("a cluster that uses a per-cluster entry without its tag", () => {
+  it("gets no grant and a warning that says which tag is missing", () => {
+    // Prepare
+    const entry = CATALOG_BY_NAME.get("velero")!;
+    // Act
+    const wanted = wantedClusterGrants(entry, [{ arn: A, name: "alpha", tags: {} }], ACCOUNT, "aws");
+    // Assess
+    expect([...wanted.grants.get("BackupBucket")!.keys()]).toEqual([]);
+    expect(wanted.findings).toEqual([
+      expect.objectContaining({
+        code: "CATALOG_CLUSTER_TAG_MISSING",
+        severity: "warning",
+        clusterName: "alpha",
+      }),
+    ]);
+    expect(wanted.findings[0]?.message).toContain("pod-identity/velero-bucket");
+  });
+});
