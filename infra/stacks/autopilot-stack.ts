@@ -19,6 +19,7 @@ import { catalogRoleStatements } from "../constructs/catalog-roles.js";
 import { ClusterWaitLoop } from "../constructs/cluster-wait-loop.js";
 import { MigrationStateMachine, runTimeout } from "../constructs/migration-state-machine.js";
 import { Observability } from "../constructs/observability.js";
+import { SecurityHardening, sourceAccountOnly } from "../constructs/security-hardening.js";
 import { SweepFanOut } from "../constructs/sweep-fan-out.js";
 import { admissionEnvironment, passRoleStatement } from "../constructs/template-authority.js";
 import { acknowledge } from "../nag.js";
@@ -70,13 +71,15 @@ export class PodIdentityAutopilotStack extends Stack {
       enableKeyRotation: true,
       description: "pod-identity-autopilot queues and topic",
     });
+    // issue 13: log groups under a CMK, function roles that cannot change the product itself
+    new SecurityHardening(this, "SecurityHardening", { keys: [key] });
     this.deadLetterQueue = new sqs.Queue(this, "DeadLetterQueue", {
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: key,
       enforceSSL: true,
     });
-    key.grantEncryptDecrypt(new iam.ServicePrincipal("events.amazonaws.com"));
+    key.grantEncryptDecrypt(sourceAccountOnly("events.amazonaws.com", this.account));
     acknowledge(
       this.deadLetterQueue,
       "This queue is the dead-letter queue; it has none of its own",
@@ -87,10 +90,10 @@ export class PodIdentityAutopilotStack extends Stack {
       masterKey: key,
       enforceSSL: true,
     });
-    key.grantEncryptDecrypt(new iam.ServicePrincipal("cloudwatch.amazonaws.com"));
+    key.grantEncryptDecrypt(sourceAccountOnly("cloudwatch.amazonaws.com", this.account));
     if (config.alarmEmail) {
       // an alarm e-mail SNS cannot deliver is kept in the dead-letter queue (which itself alarms)
-      key.grantEncryptDecrypt(new iam.ServicePrincipal("sns.amazonaws.com"));
+      key.grantEncryptDecrypt(sourceAccountOnly("sns.amazonaws.com", this.account));
       this.alarmTopic.addSubscription(
         new subscriptions.EmailSubscription(config.alarmEmail, { deadLetterQueue: this.deadLetterQueue }),
       );

@@ -101,3 +101,58 @@ describe("endpoint overrides", () => {
     }
   });
 });
+
+describe("logs, keys and the product's own resources", () => {
+  it("encrypts every log group with the logs CMK, usable only by CloudWatch Logs for this account's log groups", () => {
+    const resources = raw.Resources as Record<string, any>;
+    const logGroups = Object.values(resources).filter((r) => r.Type === "AWS::Logs::LogGroup");
+    const logsKeyId = Object.keys(resources).find((id) => id.startsWith("SecurityHardeningLogsKey"));
+    const keyPolicy = JSON.stringify(resources[logsKeyId!].Properties.KeyPolicy);
+
+    expect(logGroups.length).toBeGreaterThanOrEqual(6);
+    for (const g of logGroups) expect(JSON.stringify(g.Properties.KmsKeyId)).toContain(logsKeyId);
+    expect(keyPolicy).toContain("kms:EncryptionContext:aws:logs:arn");
+    expect(keyPolicy).toContain("aws:SourceAccount");
+  });
+
+  it("conditions every service principal of every key policy on aws:SourceAccount or the logs encryption context", () => {
+    const keys = Object.values(raw.Resources as Record<string, any>).filter(
+      (r) => r.Type === "AWS::KMS::Key",
+    );
+    const services = keys.flatMap((k) =>
+      (k.Properties.KeyPolicy.Statement as any[]).filter((s) => s.Principal?.Service !== undefined),
+    );
+
+    expect(services.length).toBeGreaterThanOrEqual(3);
+    for (const s of services)
+      expect(JSON.stringify(s.Condition ?? {})).toMatch(/aws:SourceAccount|aws:SourceArn/);
+  });
+
+  it("makes every function role deny itself changes to the product's functions, roles and keys", () => {
+    const resources = raw.Resources as Record<string, any>;
+    const lambdaRoles = Object.entries(resources)
+      .filter(
+        ([, r]) =>
+          r.Type === "AWS::IAM::Role" &&
+          JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes("lambda.amazonaws.com"),
+      )
+      .map(([id]) => id);
+    const denied = (roleId: string) =>
+      Object.values(resources).some(
+        (r) =>
+          (r.Type === "AWS::IAM::Policy" || r.Type === "AWS::IAM::ManagedPolicy") &&
+          JSON.stringify(r.Properties.Roles ?? []).includes(roleId) &&
+          (r.Properties.PolicyDocument.Statement as any[]).some(
+            (s) =>
+              s.Effect === "Deny" &&
+              s.Sid === "DenyChangesToTheProductItself" &&
+              s.Action.includes("lambda:UpdateFunctionCode") &&
+              s.Action.includes("iam:PutRolePolicy") &&
+              s.Action.includes("kms:PutKeyPolicy"),
+          ),
+      );
+
+    expect(lambdaRoles.length).toBeGreaterThanOrEqual(4);
+    expect(lambdaRoles.filter((id) => !denied(id))).toEqual([]);
+  });
+});
