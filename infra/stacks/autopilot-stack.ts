@@ -72,7 +72,7 @@ export class PodIdentityAutopilotStack extends Stack {
       description: "pod-identity-autopilot queues and topic",
     });
     // issue 13: log groups under a CMK, function roles that cannot change the product itself
-    new SecurityHardening(this, "SecurityHardening", { keys: [key] });
+    const hardening = new SecurityHardening(this, "SecurityHardening", { keys: [key] });
     this.deadLetterQueue = new sqs.Queue(this, "DeadLetterQueue", {
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.KMS,
@@ -121,7 +121,8 @@ export class PodIdentityAutopilotStack extends Stack {
       sortKey: { name: "sk", type: dynamodb.AttributeType.STRING },
       billing: dynamodb.Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryptionV2.customerManagedKey(key),
+      // one key per data class: the table's data (trust snapshots) never shares the queue/topic key
+      encryption: dynamodb.TableEncryptionV2.customerManagedKey(hardening.tableKey),
       removalPolicy: RemovalPolicy.RETAIN,
     });
     // the state machines' ARNs from their names (a Ref would make a cycle: they invoke the function)
