@@ -6,6 +6,7 @@ import { Construct, type IConstruct } from "constructs";
 
 /**
  * Issue 13's hardening of the regional stack, added without touching the constructs it applies to:
+ * - the stack's tables get a key of their own (one key per data class);
  * - every log group of the stack (functions, state machines, present and future) is encrypted
  *   with its own CMK, whose key policy lets only CloudWatch Logs of this account and region use
  *   it, for this account's log groups;
@@ -16,6 +17,8 @@ import { Construct, type IConstruct } from "constructs";
  */
 export class SecurityHardening extends Construct {
   readonly logsKey: kms.Key;
+  /** the key of the stack's tables (one key per data class: queues/topic have their own) */
+  readonly tableKey: kms.Key;
 
   constructor(scope: Stack, id: string, props: { keys: kms.IKey[] }) {
     super(scope, id);
@@ -38,8 +41,12 @@ export class SecurityHardening extends Construct {
         },
       }),
     );
+    this.tableKey = new kms.Key(this, "TableKey", {
+      enableKeyRotation: true,
+      description: "pod-identity-autopilot tables (trust policy snapshots, state)",
+    });
     const logsKeyArn = this.logsKey.keyArn;
-    const ownKeys = [this.logsKey, ...props.keys].map((k) => k.keyArn);
+    const ownKeys = [this.logsKey, this.tableKey, ...props.keys].map((k) => k.keyArn);
     const selfDeny = new iam.PolicyStatement({
       sid: "DenyChangesToTheProductItself",
       effect: iam.Effect.DENY,

@@ -156,3 +156,26 @@ describe("logs, keys and the product's own resources", () => {
     expect(lambdaRoles.filter((id) => !denied(id))).toEqual([]);
   });
 });
+
+describe("one key per data class", () => {
+  it("encrypts the table with another key than the queues and the topic", () => {
+    const resources = Object.values(raw.Resources as Record<string, any>);
+    const keyOf = (v: unknown) => JSON.stringify(v).match(/"([A-Za-z0-9]*Key[0-9A-F]{8})"/)?.[1];
+    const tableKeys = resources
+      .filter((r) => r.Type === "AWS::DynamoDB::GlobalTable")
+      .map((r) => keyOf(r.Properties.Replicas ?? r.Properties.SSESpecification));
+    const queueKeys = resources
+      .filter((r) => r.Type === "AWS::SQS::Queue")
+      .map((r) => keyOf(r.Properties.KmsMasterKeyId));
+    const topicKeys = resources
+      .filter((r) => r.Type === "AWS::SNS::Topic")
+      .map((r) => keyOf(r.Properties.KmsMasterKeyId));
+
+    expect(tableKeys.length).toBeGreaterThan(0);
+    for (const t of tableKeys) {
+      expect(t).toBeDefined();
+      expect(queueKeys.filter(Boolean)).not.toContain(t);
+      expect(topicKeys.filter(Boolean)).not.toContain(t);
+    }
+  });
+});
