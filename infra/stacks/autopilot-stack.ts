@@ -9,6 +9,7 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
+import { CATALOG_ROLE_PATH } from "../../functions/core/catalog.js";
 import { EKS_EVENT_NAMES, IAM_EVENT_NAMES } from "../../functions/core/events.js";
 import { AUTOPILOT_BUS_NAME, type AutopilotConfig } from "../config.js";
 import { AutopilotFunction } from "../constructs/autopilot-function.js";
@@ -16,7 +17,9 @@ import { catalogRoleStatements } from "../constructs/catalog-roles.js";
 import { ClusterWaitLoop } from "../constructs/cluster-wait-loop.js";
 import { MigrationStateMachine } from "../constructs/migration-state-machine.js";
 import { Observability } from "../constructs/observability.js";
+import { SecurityHardening, sourceAccountOnly } from "../constructs/security-hardening.js";
 import { SweepFanOut } from "../constructs/sweep-fan-out.js";
+import { admissionEnvironment, passRoleStatement } from "../constructs/template-authority.js";
 import { acknowledge } from "../nag.js";
 
 /** Props of the regional stack. */
@@ -66,13 +69,15 @@ export class PodIdentityAutopilotStack extends Stack {
       enableKeyRotation: true,
       description: "pod-identity-autopilot queues and topic",
     });
+    // issue 13: log groups under a CMK, function roles that cannot change the product itself
+    const hardening = new SecurityHardening(this, "SecurityHardening", { keys: [key] });
     this.deadLetterQueue = new sqs.Queue(this, "DeadLetterQueue", {
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: key,
       enforceSSL: true,
     });
-    key.grantEncryptDecrypt(new iam.ServicePrincipal("events.amazonaws.com"));
+    key.grantEncryptDecrypt(sourceAccountOnly("events.amazonaws.com", this.account));
     acknowledge(
       this.deadLetterQueue,
       "This queue is the dead-letter queue; it has none of its own",
@@ -83,10 +88,10 @@ export class PodIdentityAutopilotStack extends Stack {
       masterKey: key,
       enforceSSL: true,
     });
-    key.grantEncryptDecrypt(new iam.ServicePrincipal("cloudwatch.amazonaws.com"));
+    key.grantEncryptDecrypt(sourceAccountOnly("cloudwatch.amazonaws.com", this.account));
     if (config.alarmEmail) {
       // an alarm e-mail SNS cannot deliver is kept in the dead-letter queue (which itself alarms)
-      key.grantEncryptDecrypt(new iam.ServicePrincipal("sns.amazonaws.com"));
+      key.grantEncryptDecrypt(sourceAccountOnly("sns.amazonaws.com", this.account));
       this.alarmTopic.addSubscription(
         new subscriptions.EmailSubscription(config.alarmEmail, { deadLetterQueue: this.deadLetterQueue }),
       );
@@ -107,13 +112,15 @@ export class PodIdentityAutopilotStack extends Stack {
       BREAKER_FLOOR: String(config.deletionLimitFloor),
       BREAKER_FRACTION: String(config.deletionLimitFraction),
       ACCOUNT_ID: this.account,
+      ...admissionEnvironment(config),
     };
     this.migrationTable = new dynamodb.TableV2(this, "MigrationTable", {
       partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
       sortKey: { name: "sk", type: dynamodb.AttributeType.STRING },
       billing: dynamodb.Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryptionV2.customerManagedKey(key),
+      // one key per data class: the table's data (trust snapshots) never shares the queue/topic key
+      encryption: dynamodb.TableEncryptionV2.customerManagedKey(hardening.tableKey),
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const fn = (
@@ -219,7 +226,10 @@ export class PodIdentityAutopilotStack extends Stack {
       targets: [new targets.SfnStateMachine(this.sweep.stateMachine, targetOptions)],
     });
 
-    this.grantReconciler([this.functions.clusterEvent, this.functions.iamEvent, this.functions.sweeper]);
+    this.grantReconciler(
+      [this.functions.clusterEvent, this.functions.iamEvent, this.functions.sweeper],
+      config,
+    );
 
     this.observability = new Observability(this, "Observability", {
       functions: Object.fromEntries(Object.entries(this.functions).map(([k, v]) => [k, v.fn])),
@@ -293,7 +303,7 @@ export class PodIdentityAutopilotStack extends Stack {
   }
 
   /** What the reconciler functions may do: read, write associations and add-ons, manage catalog roles. */
-  private grantReconciler(functions: AutopilotFunction[]): void {
+  private grantReconciler(functions: AutopilotFunction[], config: AutopilotConfig): void {
     const clusters = this.arn("eks", "cluster/*");
     const associations = this.arn("eks", "podidentityassociation/*/*");
     const addons = this.arn("eks", "addon/*/*/*");
@@ -325,12 +335,7 @@ export class PodIdentityAutopilotStack extends Stack {
         actions: ["eks:CreateAddon"],
         resources: [clusters, addons],
       }),
-      new iam.PolicyStatement({
-        sid: "PassRolesToPodIdentity",
-        actions: ["iam:PassRole"],
-        resources: [`arn:${this.partition}:iam::${this.account}:role/*`],
-        conditions: { StringEquals: { "iam:PassedToService": "pods.eks.amazonaws.com" } },
-      }),
+      passRoleStatement(this, config),
       new iam.PolicyStatement({
         sid: "ReadRoles",
         actions: ["iam:ListRoles", "iam:GetRole", "iam:ListRoleTags"],
@@ -347,11 +352,17 @@ export class PodIdentityAutopilotStack extends Stack {
       for (const s of statements) f.role.addToPolicy(s);
       acknowledge(
         f.role,
-        "Clusters, associations and add-ons are created after deployment: the reconciler acts on every one of this account and region's, and nothing else. Roles: iam:PassRole is limited to pods.eks.amazonaws.com, reads to role metadata; writes only to the catalog roles by name, with the catalog permissions boundary",
+        "Clusters, associations and add-ons are created after deployment: the reconciler acts on every one of this account and region's, and nothing else. Roles: role/* only for reads of role metadata (iam:ListRoles/GetRole/ListRoleTags); writes only to the catalog roles by name, with the catalog permissions boundary",
         `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:cluster/*]`,
         `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:podidentityassociation/*/*]`,
         `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:addon/*/*/*]`,
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]",
+      );
+      acknowledge(
+        f.role,
+        "iam:PassRole to pods.eks.amazonaws.com only for roles under the template path and the catalog path: templates are created after deployment, and IAM paths cannot change after a role is created, so no role can be moved into them",
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role${config.templatePath}*]`,
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role${CATALOG_ROLE_PATH}*]`,
       );
     }
   }

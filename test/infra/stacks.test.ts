@@ -38,17 +38,21 @@ function policiesOf(rolePrefix: string): Statement[] {
     .flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Statement[]);
 }
 
+/** Every Allow statement (what is granted; the Deny statements are asserted in security.test.ts). */
 function allStatements(): Statement[] {
   return Object.values(raw.Resources as Record<string, any>)
     .filter((r) => isPolicy(r.Type))
-    .flatMap((r) => r.Properties.PolicyDocument.Statement as Statement[]);
+    .flatMap((r) => r.Properties.PolicyDocument.Statement as Statement[])
+    .filter((s) => s.Effect !== "Deny");
 }
 
 function allStatementsWithRole(): { policyId: string; statement: Statement }[] {
   return Object.entries(raw.Resources as Record<string, any>)
     .filter(([, r]) => isPolicy(r.Type))
     .flatMap(([policyId, r]) =>
-      (r.Properties.PolicyDocument.Statement as Statement[]).map((statement) => ({ policyId, statement })),
+      (r.Properties.PolicyDocument.Statement as Statement[])
+        .filter((statement) => statement.Effect !== "Deny")
+        .map((statement) => ({ policyId, statement })),
     );
 }
 
