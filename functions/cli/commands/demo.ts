@@ -13,7 +13,7 @@ import { handler as clusterEvent } from "../../cluster-event/index.js";
 import { DEFAULT_TEMPLATE_PATH } from "../../core/admission.js";
 import { TAG } from "../../core/tags.js";
 import { handler as iamEvent } from "../../iam-event/index.js";
-import { createMigrationDeps } from "../../migration/deps.js";
+import { createMigrationDeps, localMigrationEnv } from "../../migration/deps.js";
 import { handler as sweeper } from "../../sweeper/index.js";
 import { loadMigrationDefinition, runMigrationLocally } from "../migration-runner.js";
 import { renderTable } from "../tables.js";
@@ -215,16 +215,20 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
     6,
     "The IRSA role of payments-staging moves to Pod Identity (the migration state machine, run locally)",
   );
-  const { recordOutcome: _metrics, ...deps } = createMigrationDeps();
+  const { recordOutcome: _metrics, ...deps } = createMigrationDeps({
+    ...process.env,
+    ...localMigrationEnv(accountId),
+  });
   await deps.store.ensureTable();
   const migration = await runMigrationLocally({
-    definition: loadMigrationDefinition(),
+    definition: loadMigrationDefinition("run"),
     deps,
-    input: { clusterName: "payments-staging", removeIrsaTrust: true, soakSeconds: 300 },
+    input: { clusterName: "payments-staging", soakSeconds: 300 },
     migrationId: `payments-staging-${Date.now()}`,
     soakMs: 0,
+    autoApprove: true,
   });
-  out("(the 300 s soak is skipped in the demo)");
+  out("(approved automatically and the 300 s soak skipped in the demo; IRSA trust stays until finalize)");
   if (migration.report) out(formatReport(migration.report));
   else out(`migration failed: ${migration.error?.name}: ${migration.error?.cause}`);
   await printAssociations(clients, ["payments-staging"]);
