@@ -17,6 +17,30 @@ export const autopilotConfigSchema = z.object({
   regions: z.array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/)).default(["us-east-1"]),
   /** e-mail subscribed to the alarm topic */
   alarmEmail: z.string().email().optional(),
+  /** the account's role trust policy size quota (2,048 unless raised): migration preflight refuses above it */
+  trustPolicySizeLimit: z.coerce.number().int().min(1).default(2048),
+  /** role names the migration must never edit (explicit IAM Deny on UpdateAssumeRolePolicy) */
+  protectedRoles: z.array(z.string().regex(/^[\w+=,.@/-]{1,512}$/)).default([]),
+  /**
+   * template authority (issue 13): a role is a template only under this IAM path (iam:PassRole
+   * of the reconcilers covers exactly this path plus the catalog path)
+   */
+  templatePath: z
+    .string()
+    .regex(/^\/([\x21-\x7e]*\/)?$/)
+    .refine((p) => p !== "/", "the root path would admit every role")
+    .default("/pod-identity-templates/"),
+  /** optionally also a permissions boundary every template role must carry */
+  templateBoundaryArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/.+$/)
+    .optional(),
+  /** tag: selectors match only cluster tag keys under this prefix (protect it with an SCP) */
+  clusterTagPrefix: z.string().min(1).default("pod-identity-scope/"),
+  /** catalog entries cluster tags may request (default: every built-in entry) */
+  catalogEntries: z.array(z.string()).optional(),
+  /** per catalog entry, the namespace/serviceaccount overrides cluster tags may request */
+  catalogOverrides: z.record(z.string(), z.array(z.string())).default({}),
   /** days of log retention */
   logRetentionDays: z.coerce.number().int().default(30),
 });
@@ -31,9 +55,15 @@ export function configFromContext(get: (key: string) => unknown): AutopilotConfi
   for (const key of Object.keys(autopilotConfigSchema.shape)) {
     const value = get(key);
     if (value === undefined) continue;
-    raw[key] = key === "regions" && typeof value === "string" ? value.split(",").map((r) => r.trim()) : value;
+    raw[key] =
+      (key === "regions" || key === "protectedRoles") && typeof value === "string"
+        ? value.split(",").map((r) => r.trim())
+        : value;
     if (typeof value === "string" && ["dryRun", "installAgent", "adoptUnmanaged"].includes(key))
       raw[key] = value === "true";
+    if (typeof value === "string" && key === "catalogEntries")
+      raw[key] = value.split(/[\s,]+/).filter(Boolean);
+    if (typeof value === "string" && key === "catalogOverrides") raw[key] = JSON.parse(value);
   }
   const parsed = autopilotConfigSchema.safeParse(raw);
   if (!parsed.success)

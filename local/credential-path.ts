@@ -4,6 +4,7 @@
  * CloudTrail event history that records both (LookupEvents), and the clock they share. The front
  * hands it every AWS request first and its `/_local/clock` and `/_local/cloudtrail…` control paths.
  */
+import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { z } from "zod";
 import { clockChangeSchema, LocalClock } from "./clock.js";
@@ -13,8 +14,15 @@ import type { LocalResponse } from "./http.js";
 import type { RoleView } from "./iam-reader.js";
 import type { RequestIdentity } from "./operations.js";
 import type { PodIdentityStore } from "./pod-identity.js";
+import type { LocalSession } from "./sessions.js";
 import { SessionRegistry } from "./sessions.js";
-import { assumeRoleWithWebIdentity, type CredentialDeps, type RequestFacts } from "./sts-web-identity.js";
+import {
+  assumeRoleWithWebIdentity,
+  type CredentialDeps,
+  type RequestFacts,
+  stsError,
+  xml,
+} from "./sts-web-identity.js";
 
 // the SDK sends `CloudTrail_20131101.LookupEvents`, the CLI the namespaced form
 const LOOKUP_EVENTS_TARGET = /(^|\.)CloudTrail_20131101\.LookupEvents$/;
@@ -67,6 +75,10 @@ export class CredentialPath {
       for (const [k, v] of url.searchParams) if (!params.has(k)) params.set(k, v);
       return await assumeRoleWithWebIdentity(this.deps, params, facts);
     }
+    if (id.protocol === "query" && id.operation === "GetCallerIdentity") {
+      const session = this.sessions.find(accessKeyOf(headers));
+      if (session) return callerIdentity(session, headers, this.clock.nowMs());
+    }
     if (method === "POST" && LOOKUP_EVENTS_TARGET.test(String(headers["x-amz-target"] ?? ""))) {
       return this.trail.lookup(id.accountId, id.region, body.toString("utf8"));
     }
@@ -95,6 +107,30 @@ export class CredentialPath {
     }
     return this.trail.control(method, path, body);
   }
+}
+
+/**
+ * STS GetCallerIdentity signed with credentials the local account issued: the assumed role session
+ * (botocore sts model: Arn, UserId, Account), or the errors STS answers for a session token that is
+ * expired ("ExpiredToken", 403) or does not belong to the key ("InvalidClientTokenId", 403).
+ * Calls signed with other keys go to moto as before.
+ */
+function callerIdentity(session: LocalSession, headers: IncomingHttpHeaders, nowMs: number): LocalResponse {
+  if (headers["x-amz-security-token"] !== session.sessionToken) {
+    return stsError(403, "InvalidClientTokenId", "The security token included in the request is invalid.");
+  }
+  if (nowMs >= session.expiration.getTime()) {
+    return stsError(403, "ExpiredToken", "The security token included in the request is expired");
+  }
+  return {
+    status: 200,
+    headers: { "content-type": "text/xml" },
+    body:
+      `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>` +
+      `<Arn>${xml(session.assumedRoleArn)}</Arn><UserId>${xml(session.assumedRoleId)}</UserId>` +
+      `<Account>${session.accountId}</Account></GetCallerIdentityResult>` +
+      `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
+  };
 }
 
 function accessKeyOf(headers: IncomingHttpHeaders): string {

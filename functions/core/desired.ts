@@ -15,7 +15,7 @@ import {
 
 const TEMPLATES_TAG = TAG.templates;
 
-import { podIdentityRefusals } from "./trust/context.js";
+import { podIdentityVerdicts } from "./trust/context.js";
 
 /** A cluster with what its tags say and whether the automation may act on it now. */
 export interface ClusterPlanState {
@@ -114,15 +114,18 @@ export function computeDesired(input: {
 
   for (const t of templates) {
     const selected = eligible.filter((c) => selectsCluster(t.selectors, c));
-    const refusals = podIdentityRefusals(trustByRole.get(t.roleName) ?? "", {
+    const verdicts = podIdentityVerdicts(trustByRole.get(t.roleName) ?? "", {
       accountId: input.accountId,
       clusters: selected,
+      serviceAccounts: t.bindings,
       sessionTagsDisabled: t.disableSessionTags,
     });
-    const refused = new Map(refusals.map((r) => [r.clusterName, r]));
+    const verdictOf = new Map(
+      verdicts.map((v) => [`${v.clusterName}/${v.namespace}/${v.serviceAccount}`, v]),
+    );
     for (const cluster of selected) {
-      const refusal = refused.get(cluster.name);
       for (const b of t.bindings) {
+        const verdict = verdictOf.get(`${cluster.name}/${b.namespace}/${b.serviceAccount}`);
         const d: DesiredAssociation = {
           clusterName: cluster.name,
           namespace: b.namespace,
@@ -132,16 +135,28 @@ export function computeDesired(input: {
           disableSessionTags: t.disableSessionTags,
           ...(t.targetRoleArn ? { targetRoleArn: t.targetRoleArn } : {}),
         };
-        if (refusal) {
+        const where = {
+          clusterName: cluster.name,
+          roleName: t.roleName,
+          namespace: b.namespace,
+          serviceAccount: b.serviceAccount,
+        };
+        if (verdict?.verdict === "undecided") {
+          // never a silent pass, never a block: associated, with a warning
+          findings.push({
+            code: "TRUST_UNDECIDED",
+            severity: "warning",
+            ...where,
+            message: `Role ${t.roleName} is associated in ${cluster.name} for ${b.namespace}/${b.serviceAccount}, but whether STS accepts it is undecided: ${verdict.reason}`,
+          });
+        }
+        if (verdict?.verdict === "refused") {
           held.add(slotKey(d));
           findings.push({
             code: "TRUST_REFUSED",
             severity: "error",
-            clusterName: cluster.name,
-            roleName: t.roleName,
-            namespace: b.namespace,
-            serviceAccount: b.serviceAccount,
-            message: `Role ${t.roleName} is not associated in ${cluster.name}: ${refusal.by === "eks" ? "EKS" : "STS"} would refuse it (${refusal.code}: ${refusal.reason})`,
+            ...where,
+            message: `Role ${t.roleName} is not associated in ${cluster.name} for ${b.namespace}/${b.serviceAccount}: ${verdict.by === "eks" ? "EKS" : "STS"} would refuse it (${verdict.code}: ${verdict.reason})`,
           });
         } else {
           claim(d);

@@ -1,4 +1,5 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import * as cloudwatchActions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
@@ -9,13 +10,17 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
+import { METRICS_NAMESPACE, METRICS_SERVICE } from "../../functions/aws/runtime.js";
+import { CATALOG_ROLE_PATH } from "../../functions/core/catalog.js";
 import { EKS_EVENT_NAMES, IAM_EVENT_NAMES } from "../../functions/core/events.js";
 import { AUTOPILOT_BUS_NAME, type AutopilotConfig } from "../config.js";
 import { AutopilotFunction } from "../constructs/autopilot-function.js";
 import { catalogRoleStatements } from "../constructs/catalog-roles.js";
 import { ClusterWaitLoop } from "../constructs/cluster-wait-loop.js";
-import { MigrationStateMachine } from "../constructs/migration-state-machine.js";
+import { MigrationStateMachine, runTimeout } from "../constructs/migration-state-machine.js";
 import { Observability } from "../constructs/observability.js";
+import { SecurityHardening, sourceAccountOnly } from "../constructs/security-hardening.js";
+import { admissionEnvironment, passRoleStatement } from "../constructs/template-authority.js";
 import { WorkQueue } from "../constructs/work-queue.js";
 import { acknowledge } from "../nag.js";
 
@@ -69,13 +74,15 @@ export class PodIdentityAutopilotStack extends Stack {
       enableKeyRotation: true,
       description: "pod-identity-autopilot queues and topic",
     });
+    // issue 13: log groups under a CMK, function roles that cannot change the product itself
+    const hardening = new SecurityHardening(this, "SecurityHardening", { keys: [key] });
     this.deadLetterQueue = new sqs.Queue(this, "DeadLetterQueue", {
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: key,
       enforceSSL: true,
     });
-    key.grantEncryptDecrypt(new iam.ServicePrincipal("events.amazonaws.com"));
+    key.grantEncryptDecrypt(sourceAccountOnly("events.amazonaws.com", this.account));
     acknowledge(
       this.deadLetterQueue,
       "This queue is the dead-letter queue; it has none of its own",
@@ -86,10 +93,10 @@ export class PodIdentityAutopilotStack extends Stack {
       masterKey: key,
       enforceSSL: true,
     });
-    key.grantEncryptDecrypt(new iam.ServicePrincipal("cloudwatch.amazonaws.com"));
+    key.grantEncryptDecrypt(sourceAccountOnly("cloudwatch.amazonaws.com", this.account));
     if (config.alarmEmail) {
       // an alarm e-mail SNS cannot deliver is kept in the dead-letter queue (which itself alarms)
-      key.grantEncryptDecrypt(new iam.ServicePrincipal("sns.amazonaws.com"));
+      key.grantEncryptDecrypt(sourceAccountOnly("sns.amazonaws.com", this.account));
       this.alarmTopic.addSubscription(
         new subscriptions.EmailSubscription(config.alarmEmail, { deadLetterQueue: this.deadLetterQueue }),
       );
@@ -118,15 +125,33 @@ export class PodIdentityAutopilotStack extends Stack {
       BREAKER_FLOOR: String(config.deletionLimitFloor),
       BREAKER_FRACTION: String(config.deletionLimitFraction),
       ACCOUNT_ID: this.account,
+      ...admissionEnvironment(config),
     };
     this.migrationTable = new dynamodb.TableV2(this, "MigrationTable", {
       partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
       sortKey: { name: "sk", type: dynamodb.AttributeType.STRING },
       billing: dynamodb.Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryptionV2.customerManagedKey(key),
+      // one key per data class: the table's data (trust snapshots) never shares the queue/topic key
+      encryption: dynamodb.TableEncryptionV2.customerManagedKey(hardening.tableKey),
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // the state machines' ARNs from their names (a Ref would make a cycle: they invoke the function)
+    const machineArn = (suffix: string) =>
+      this.formatArn({
+        service: "states",
+        resource: "stateMachine",
+        resourceName: `${this.stackName}-${suffix}`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    const migrationEnv = {
+      MIGRATION_TABLE: this.migrationTable.tableName,
+      MIGRATION_STATE_MACHINE_ARN: machineArn("migration"),
+      MIGRATION_FINALIZE_STATE_MACHINE_ARN: machineArn("migration-finalize"),
+      MIGRATION_ROLLBACK_STATE_MACHINE_ARN: machineArn("migration-rollback"),
+      MIGRATION_CLUSTER_LEASE_SECONDS: String(runTimeout(Duration.days(7)).toSeconds()),
+      TRUST_POLICY_SIZE_LIMIT: String(config.trustPolicySizeLimit),
+    };
     const fn = (
       id: string,
       name: string,
@@ -181,8 +206,9 @@ export class PodIdentityAutopilotStack extends Stack {
       migration: fn(
         "Migration",
         "migration",
-        "Tasks of the IRSA to Pod Identity migration",
-        Duration.minutes(5),
+        "Tasks of the IRSA to Pod Identity migration (run, finalize, rollback)",
+        Duration.minutes(15),
+        { env: migrationEnv },
       ),
     };
 
@@ -202,9 +228,21 @@ export class PodIdentityAutopilotStack extends Stack {
     this.migration = new MigrationStateMachine(this, "MigrationStateMachine", {
       migration: this.functions.migration.fn,
       logGroup: migrationLogs,
-      stateMachineName: `${this.stackName}-migration`,
+      approvalTimeout: Duration.days(7),
+      namePrefix: this.stackName,
+      metrics: { namespace: METRICS_NAMESPACE, service: METRICS_SERVICE },
     });
-    this.grantMigration(this.functions.migration);
+    for (const alarm of this.migration.alarms)
+      alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alarmTopic));
+    this.grantMigration(
+      this.functions.migration,
+      [
+        migrationEnv.MIGRATION_STATE_MACHINE_ARN,
+        migrationEnv.MIGRATION_FINALIZE_STATE_MACHINE_ARN,
+        migrationEnv.MIGRATION_ROLLBACK_STATE_MACHINE_ARN,
+      ],
+      config.protectedRoles,
+    );
     this.functions.clusterEvent.role.addToPolicy(
       new iam.PolicyStatement({
         sid: "StartClusterWaitLoop",
@@ -240,12 +278,15 @@ export class PodIdentityAutopilotStack extends Stack {
       this.functions.sweeper,
     ]);
 
-    this.grantReconciler([
-      this.functions.clusterEvent,
-      this.functions.iamEvent,
-      this.functions.sweeper,
-      this.functions.reconcileWorker,
-    ]);
+    this.grantReconciler(
+      [
+        this.functions.clusterEvent,
+        this.functions.iamEvent,
+        this.functions.sweeper,
+        this.functions.reconcileWorker,
+      ],
+      config,
+    );
 
     this.observability = new Observability(this, "Observability", {
       functions: Object.fromEntries(Object.entries(this.functions).map(([k, v]) => [k, v.fn])),
@@ -260,7 +301,7 @@ export class PodIdentityAutopilotStack extends Stack {
   }
 
   /** What the migration function may do: read, edit trust policies, associate, update add-ons. */
-  private grantMigration(f: AutopilotFunction): void {
+  private grantMigration(f: AutopilotFunction, machines: string[], protectedRoles: string[]): void {
     const clusters = this.arn("eks", "cluster/*");
     const associations = this.arn("eks", "podidentityassociation/*/*");
     const addons = this.arn("eks", "addon/*/*/*");
@@ -298,11 +339,41 @@ export class PodIdentityAutopilotStack extends Stack {
         resources: [roles],
         conditions: { StringEquals: { "iam:PassedToService": "pods.eks.amazonaws.com" } },
       }),
-      // trust policy updates of workload roles happen here and nowhere else
+      // trust policy updates of workload roles happen here and nowhere else; IAM cannot say "only
+      // roles discovered for a running execution": the function enforces that (authority check,
+      // live re-discovery before each write); IAM denies the roles that must never be edited
       new iam.PolicyStatement({
         sid: "EditTrustPolicies",
         actions: ["iam:ListRoles", "iam:GetRole", "iam:UpdateAssumeRolePolicy"],
         resources: [roles],
+      }),
+      new iam.PolicyStatement({
+        sid: "NeverEditProtectedRoles",
+        effect: iam.Effect.DENY,
+        actions: ["iam:UpdateAssumeRolePolicy"],
+        resources: [
+          `arn:${this.partition}:iam::${this.account}:role/cdk-*`,
+          `arn:${this.partition}:iam::${this.account}:role/aws-reserved/*`,
+          `arn:${this.partition}:iam::${this.account}:role/aws-service-role/*`,
+          `arn:${this.partition}:iam::${this.account}:role/OrganizationAccountAccessRole`,
+          `arn:${this.partition}:iam::${this.account}:role${CATALOG_ROLE_PATH}*`,
+          ...Object.values(this.functions).map((x) => x.role.roleArn),
+          ...protectedRoles.map(
+            (r) => `arn:${this.partition}:iam::${this.account}:role/${r.replace(/^\//, "")}`,
+          ),
+        ],
+      }),
+      // the authority check: is this task's execution a RUNNING execution of our state machines?
+      new iam.PolicyStatement({
+        sid: "CheckOwnExecutions",
+        actions: ["states:DescribeExecution"],
+        resources: machines.map((m) => `${m.replace(":stateMachine:", ":execution:")}:*`),
+      }),
+      // finalize's evidence; LookupEvents and DescribeAddonConfiguration have no resource-level permissions
+      new iam.PolicyStatement({
+        sid: "ReadEvidenceAndAddonConfiguration",
+        actions: ["cloudtrail:LookupEvents", "eks:DescribeAddonConfiguration", "eks:DescribeAddonVersions"],
+        resources: ["*"],
       }),
     ]) {
       f.role.addToPolicy(s);
@@ -316,10 +387,19 @@ export class PodIdentityAutopilotStack extends Stack {
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:fargateprofile/*/*/*]`,
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]",
     );
+    acknowledge(
+      f.role,
+      "The authority check reads executions of the migration's own three state machines (execution names are run IDs chosen at start); cloudtrail:LookupEvents and eks:DescribeAddonConfiguration/DescribeAddonVersions support no resource-level permissions",
+      ...["migration", "migration-finalize", "migration-rollback"].map(
+        (suffix) =>
+          `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:<AWS::AccountId>:execution:${this.stackName}-${suffix}:*]`,
+      ),
+      "AwsSolutions-IAM5[Resource::*]",
+    );
   }
 
   /** What the reconciler functions may do: read, write associations and add-ons, manage catalog roles. */
-  private grantReconciler(functions: AutopilotFunction[]): void {
+  private grantReconciler(functions: AutopilotFunction[], config: AutopilotConfig): void {
     const clusters = this.arn("eks", "cluster/*");
     const associations = this.arn("eks", "podidentityassociation/*/*");
     const addons = this.arn("eks", "addon/*/*/*");
@@ -351,12 +431,7 @@ export class PodIdentityAutopilotStack extends Stack {
         actions: ["eks:CreateAddon"],
         resources: [clusters, addons],
       }),
-      new iam.PolicyStatement({
-        sid: "PassRolesToPodIdentity",
-        actions: ["iam:PassRole"],
-        resources: [`arn:${this.partition}:iam::${this.account}:role/*`],
-        conditions: { StringEquals: { "iam:PassedToService": "pods.eks.amazonaws.com" } },
-      }),
+      passRoleStatement(this, config),
       new iam.PolicyStatement({
         sid: "ReadRoles",
         actions: ["iam:ListRoles", "iam:GetRole", "iam:ListRoleTags"],
@@ -373,11 +448,17 @@ export class PodIdentityAutopilotStack extends Stack {
       for (const s of statements) f.role.addToPolicy(s);
       acknowledge(
         f.role,
-        "Clusters, associations and add-ons are created after deployment: the reconciler acts on every one of this account and region's, and nothing else. Roles: iam:PassRole is limited to pods.eks.amazonaws.com, reads to role metadata; writes only to the catalog roles by name, with the catalog permissions boundary",
+        "Clusters, associations and add-ons are created after deployment: the reconciler acts on every one of this account and region's, and nothing else. Roles: role/* only for reads of role metadata (iam:ListRoles/GetRole/ListRoleTags); writes only to the catalog roles by name, with the catalog permissions boundary",
         `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:cluster/*]`,
         `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:podidentityassociation/*/*]`,
         `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:addon/*/*/*]`,
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]",
+      );
+      acknowledge(
+        f.role,
+        "iam:PassRole to pods.eks.amazonaws.com only for roles under the template path and the catalog path: templates are created after deployment, and IAM paths cannot change after a role is created, so no role can be moved into them",
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role${config.templatePath}*]`,
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role${CATALOG_ROLE_PATH}*]`,
       );
     }
   }

@@ -38,17 +38,21 @@ function policiesOf(rolePrefix: string): Statement[] {
     .flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Statement[]);
 }
 
+/** Every Allow statement (what is granted; the Deny statements are asserted in security.test.ts). */
 function allStatements(): Statement[] {
   return Object.values(raw.Resources as Record<string, any>)
     .filter((r) => isPolicy(r.Type))
-    .flatMap((r) => r.Properties.PolicyDocument.Statement as Statement[]);
+    .flatMap((r) => r.Properties.PolicyDocument.Statement as Statement[])
+    .filter((s) => s.Effect !== "Deny");
 }
 
 function allStatementsWithRole(): { policyId: string; statement: Statement }[] {
   return Object.entries(raw.Resources as Record<string, any>)
     .filter(([, r]) => isPolicy(r.Type))
     .flatMap(([policyId, r]) =>
-      (r.Properties.PolicyDocument.Statement as Statement[]).map((statement) => ({ policyId, statement })),
+      (r.Properties.PolicyDocument.Statement as Statement[])
+        .filter((statement) => statement.Effect !== "Deny")
+        .map((statement) => ({ policyId, statement })),
     );
 }
 
@@ -292,7 +296,8 @@ describe("least privilege", () => {
 describe("state machines", () => {
   it("log ALL and trace, and their definitions pass asl-validator", () => {
     const machines = regional.findResources("AWS::StepFunctions::StateMachine");
-    expect(Object.keys(machines)).toHaveLength(2);
+    // wait loop, migration run, finalize, rollback (the sweep is a queue now, not a fan-out)
+    expect(Object.keys(machines)).toHaveLength(4);
     for (const m of Object.values(machines)) {
       expect(m.Properties.LoggingConfiguration.Level).toBe("ALL");
       expect(m.Properties.LoggingConfiguration.Destinations).toHaveLength(1);
@@ -316,7 +321,13 @@ describe("observability", () => {
       "BreakerTrips",
       "DeletionsHeld",
       "Errors",
+      // migration run, finalize and rollback timed out (no report, no rollback)
+      "ExecutionsTimedOut",
+      "ExecutionsTimedOut",
+      "ExecutionsTimedOut",
       "FindingsCritical",
+      // a rollback that could not undo everything
+      "MigrationsRollbackIncomplete",
     ]);
     for (const a of Object.values(alarms)) expect(a.Properties.AlarmActions).toHaveLength(1);
     regional.hasResourceProperties("AWS::SNS::Subscription", {

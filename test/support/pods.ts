@@ -13,7 +13,7 @@ import {
   IAMClient,
   ListOpenIDConnectProvidersCommand,
 } from "@aws-sdk/client-iam";
-import { AssumeRoleWithWebIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { TrailEntry } from "../../local/cloudtrail.js";
 import { mintJwt } from "../../local/jwt.js";
 import { ACCOUNT_ID, REGION } from "./local-account.js";
@@ -265,6 +265,31 @@ export class LocalPods {
       expiration: new Date(body.credentials.expiration * 1000),
       assumedRoleArn: body.assumedRoleUser.arn,
     };
+  }
+
+  /**
+   * A pod uses its credentials: STS GetCallerIdentity signed with them. The local account answers
+   * for credentials it issued, with ExpiredToken once they expire on its clock.
+   */
+  async callerIdentity(
+    creds: CredentialResult,
+  ): Promise<{ ok: true; arn: string; account: string } | { ok: false; code: string; status: number }> {
+    if (!creds.ok) throw new Error("no credentials to use");
+    const sts = new STSClient({
+      ...this.common,
+      credentials: {
+        accessKeyId: creds.accessKeyId,
+        secretAccessKey: creds.secretAccessKey,
+        sessionToken: creds.sessionToken,
+      },
+    });
+    try {
+      const out = await sts.send(new GetCallerIdentityCommand({}));
+      return { ok: true, arn: out.Arn ?? "", account: out.Account ?? "" };
+    } catch (error) {
+      const f = failure(error);
+      return { ok: false, code: f.ok ? "" : f.code, status: f.ok ? 0 : f.status };
+    }
   }
 
   /** LookupEvents through the SDK, every page, newest first. */

@@ -19,6 +19,10 @@ export const TRUST_CODES = [
   "TRUST_POLICY_SIZE",
   "NOT_PRINCIPAL",
   "DUPLICATE_STATEMENT",
+  "REQUEST_TAG_EXCLUDES",
+  "CONDITION_REFUSES",
+  "TRUST_UNDECIDED",
+  "POD_TRUST_UNSCOPED",
 ] as const;
 export type TrustCode = (typeof TRUST_CODES)[number];
 

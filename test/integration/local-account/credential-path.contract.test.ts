@@ -225,6 +225,28 @@ describe("STS AssumeRoleWithWebIdentity (IRSA)", () => {
     expect(statuses.every((status) => status >= 400 && status < 500)).toBe(true);
   });
 
+  it("issues credentials a pod can use until they expire on the local clock", async () => {
+    // Prepare
+    const roleArn = await createRole(clients.iam, "cart-irsa", {
+      trust: irsaTrust(ACCOUNT_ID, await pods.issuer("alpha"), ["system:serviceaccount:shop:cart"]),
+    });
+    const creds = await pods.irsa(app, roleArn, { sessionName: "use" });
+    if (!creds.ok) throw new Error(creds.message);
+    // Act
+    const fresh = await pods.callerIdentity(creds);
+    const forged = await pods.callerIdentity({ ...creds, sessionToken: "forged" });
+    await pods.advanceClock(3600);
+    const expired = await pods.callerIdentity(creds);
+    // Assess
+    expect(fresh).toEqual({
+      ok: true,
+      arn: `arn:aws:sts::${ACCOUNT_ID}:assumed-role/cart-irsa/use`,
+      account: ACCOUNT_ID,
+    });
+    expect(forged).toMatchObject({ ok: false, code: "InvalidClientTokenId", status: 403 });
+    expect(expired).toMatchObject({ ok: false, code: "ExpiredToken", status: 403 });
+  });
+
   it("counts the unsigned call in the sts family, so STS throttling faults apply to it", async () => {
     // Prepare
     const roleArn = await createRole(clients.iam, "cart-irsa", {

@@ -225,6 +225,68 @@ describe("reconcile on the local account", () => {
     ]);
   });
 
+  it("a trust restricting aws:RequestTag/kubernetes-namespace is associated only in that namespace, with a finding for the others", async () => {
+    // Prepare: AWS's documented restriction (pod-id-role): session tags checked by STS, not by EKS
+    const { clients, run, slots } = setup();
+    await createCluster(clients, "prod");
+    const trust = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { Service: "pods.eks.amazonaws.com" },
+          Action: ["sts:AssumeRole", "sts:TagSession"],
+          Condition: {
+            StringEquals: {
+              "aws:SourceAccount": ACCOUNT_ID,
+              "aws:RequestTag/kubernetes-namespace": "payments",
+            },
+          },
+        },
+      ],
+    });
+    await createRole(clients.iam, "api", { trust, tags: bind("payments/api orders/api") });
+
+    // Act
+    const summary = await run();
+
+    // Assess
+    expect(await slots("prod")).toEqual(["payments/api=api"]);
+    expect(summary.findings).toEqual([
+      expect.objectContaining({
+        code: "TRUST_REFUSED",
+        clusterName: "prod",
+        namespace: "orders",
+        serviceAccount: "api",
+        message: expect.stringMatching(/REQUEST_TAG_EXCLUDES.*kubernetes-namespace/),
+      }),
+    ]);
+  });
+
+  it("a trust condition on a key known only when the pod exists (kubernetes-pod-name) associates with a warning", async () => {
+    const { clients, run, slots } = setup();
+    await createCluster(clients, "prod");
+    const trust = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { Service: "pods.eks.amazonaws.com" },
+          Action: ["sts:AssumeRole", "sts:TagSession"],
+          Condition: { StringLike: { "aws:RequestTag/kubernetes-pod-name": "api-*" } },
+        },
+      ],
+    });
+    await createRole(clients.iam, "api", { trust, tags: bind("orders/api") });
+
+    const summary = await run();
+
+    expect(await slots("prod")).toEqual(["orders/api=api"]);
+    expect(summary.findings).toEqual([
+      expect.objectContaining({ code: "TRUST_UNDECIDED", severity: "warning", namespace: "orders" }),
+    ]);
+  });
+
   it("dry run plans without writing anything", async () => {
     const { clients, run } = setup();
     await createCluster(clients, "prod", { tags: { "pod-identity/templates": "cert-manager" } });

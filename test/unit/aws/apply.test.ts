@@ -17,14 +17,14 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { type ApplyOptions, applyChanges, ensureAgent } from "../../../functions/aws/apply.js";
 import { iamRoleCheck, type RoleCheck } from "../../../functions/aws/role-check.js";
 import type { DesiredAssociation } from "../../../functions/core/model.js";
-import { association } from "../../support/fleet.js";
+import { association, roleArnOf } from "../../support/fleet.js";
 
 const eks = mockClient(EKSClient);
 const desired: DesiredAssociation = {
   clusterName: "prod",
   namespace: "orders",
   serviceAccount: "api",
-  roleArn: "arn:aws:iam::123456789012:role/api",
+  roleArn: roleArnOf("api"),
   source: "api",
   disableSessionTags: false,
 };

@@ -3,6 +3,7 @@ import {
   addPodIdentityTrust,
   lintTrustPolicy,
   podIdentityRefusals,
+  podIdentityVerdicts,
   policiesEqual,
   removeIrsaTrust,
 } from "../../../functions/core/trust/index.js";
@@ -177,15 +178,27 @@ describe("podIdentityRefusals (reconciler context checks)", () => {
     );
   });
 
-  it("honours a Deny statement", () => {
-    const text = policy(podsStatement(), {
-      Effect: "Deny",
-      Principal: { Service: "pods.eks.amazonaws.com" },
-      Action: "sts:AssumeRole",
-      Condition: { ArnEquals: { "aws:SourceArn": CLUSTER_ARN } },
-    });
-    expect(podIdentityRefusals(text, { accountId: ACCOUNT, clusters }).map((r) => r.clusterName)).toEqual([
-      "prod",
+  it("honours a Deny statement; one that depends on which ARN is aws:SourceArn leaves the verdict undecided", () => {
+    const deny = (condition: Record<string, unknown>) =>
+      policy(podsStatement(), {
+        Effect: "Deny",
+        Principal: { Service: "pods.eks.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: condition,
+      });
+    const byAccount = deny({ StringEquals: { "aws:SourceAccount": ACCOUNT } });
+    const byClusterArn = deny({ ArnEquals: { "aws:SourceArn": CLUSTER_ARN } });
+
+    expect(
+      podIdentityRefusals(byAccount, { accountId: ACCOUNT, clusters }).map((r) => r.clusterName),
+    ).toEqual(["prod", "dev"]);
+    expect(podIdentityRefusals(byClusterArn, { accountId: ACCOUNT, clusters })).toEqual([]);
+    expect(
+      podIdentityVerdicts(byClusterArn, { accountId: ACCOUNT, clusters }).filter(
+        (v) => v.verdict !== "allowed",
+      ),
+    ).toEqual([
+      expect.objectContaining({ clusterName: "prod", verdict: "undecided", code: "TRUST_UNDECIDED" }),
     ]);
   });
 
