@@ -13,7 +13,10 @@ import type { AutopilotFunction } from "./autopilot-function.js";
 
 /** Props of the reconcile work queue. */
 export interface WorkQueueProps {
+  /** the queues' key */
   key: kms.IKey;
+  /** the tables' key (one key per data class) */
+  tableKey: kms.IKey;
   alarmTopic: sns.ITopic;
   /** the worker's timeout: the queue's visibility timeout is six times it (AWS guidance for SQS sources) */
   workerTimeout: Duration;
@@ -63,7 +66,7 @@ export class WorkQueue extends Construct {
         sortKey: { name: "sk", type: dynamodb.AttributeType.STRING },
         billing: dynamodb.Billing.onDemand(),
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-        encryption: dynamodb.TableEncryptionV2.customerManagedKey(props.key),
+        encryption: dynamodb.TableEncryptionV2.customerManagedKey(props.tableKey),
         removalPolicy: RemovalPolicy.RETAIN,
         ...(ttl ? { timeToLiveAttribute: ttl } : {}),
       });

@@ -111,6 +111,7 @@ export class PodIdentityAutopilotStack extends Stack {
     });
     this.work = new WorkQueue(this, "WorkQueue", {
       key,
+      tableKey: hardening.tableKey,
       alarmTopic: this.alarmTopic,
       workerTimeout: Duration.minutes(5),
     });
@@ -118,6 +119,8 @@ export class PodIdentityAutopilotStack extends Stack {
       ...this.work.environment,
       DELETION_BUDGET_FLOOR: String(config.deletionLimitFloor),
       DELETION_BUDGET_FRACTION: String(config.deletionLimitFraction),
+      PACING_SHARE: "0.5",
+      PACING_RATES: "eks-read=20,eks-write=5,iam-read=20,iam-write=20",
       EVENT_BUS_NAME: this.bus.eventBusName,
       DRY_RUN: String(config.dryRun),
       ADOPT_UNMANAGED: String(config.adoptUnmanaged),
