@@ -17,6 +17,10 @@ export const autopilotConfigSchema = z.object({
   regions: z.array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/)).default(["us-east-1"]),
   /** e-mail subscribed to the alarm topic */
   alarmEmail: z.string().email().optional(),
+  /** the account's role trust policy size quota (2,048 unless raised): migration preflight refuses above it */
+  trustPolicySizeLimit: z.coerce.number().int().min(1).default(2048),
+  /** role names the migration must never edit (explicit IAM Deny on UpdateAssumeRolePolicy) */
+  protectedRoles: z.array(z.string().regex(/^[\w+=,.@/-]{1,512}$/)).default([]),
   /**
    * template authority (issue 13): a role is a template only under this IAM path (iam:PassRole
    * of the reconcilers covers exactly this path plus the catalog path)
@@ -51,7 +55,10 @@ export function configFromContext(get: (key: string) => unknown): AutopilotConfi
   for (const key of Object.keys(autopilotConfigSchema.shape)) {
     const value = get(key);
     if (value === undefined) continue;
-    raw[key] = key === "regions" && typeof value === "string" ? value.split(",").map((r) => r.trim()) : value;
+    raw[key] =
+      (key === "regions" || key === "protectedRoles") && typeof value === "string"
+        ? value.split(",").map((r) => r.trim())
+        : value;
     if (typeof value === "string" && ["dryRun", "installAgent", "adoptUnmanaged"].includes(key))
       raw[key] = value === "true";
     if (typeof value === "string" && key === "catalogEntries")

@@ -68,25 +68,40 @@ export function stateMachinesOf(
   );
 }
 
-function definitionsStack(build: (stack: Stack) => void): Record<string, unknown> {
+/** The migration state machines' definitions, by phase (task ARN: the placeholder migration function). */
+export function migrationDefinitions(): {
+  run: Record<string, unknown>;
+  finalize: Record<string, unknown>;
+  rollback: Record<string, unknown>;
+} {
   const app = new App();
   const stack = new Stack(app, "Definitions", { env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION } });
-  build(stack);
+  const fn = lambda.Function.fromFunctionArn(stack, "Migration", localFunctionArn("migration"));
+  new MigrationStateMachine(stack, "MigrationStateMachine", {
+    migration: fn,
+    logGroup: new logs.LogGroup(stack, "Logs"),
+  });
   const template = app.synth().getStackByName("Definitions").template as never;
-  const [definition] = Object.values(stateMachinesOf(template, (id) => id));
-  if (!definition) throw new Error("no state machine synthesized");
-  return definition;
+  return migrationMachinesOf(stateMachinesOf(template, (id) => id));
 }
 
-/** The migration state machine's definition (task ARN: the placeholder migration function). */
+/** Picks the three migration state machines out of resolved definitions by logical id. */
+export function migrationMachinesOf(machines: Record<string, Record<string, unknown>>) {
+  const pick = (pattern: RegExp) => {
+    const found = Object.entries(machines).find(([id]) => pattern.test(id))?.[1];
+    if (!found) throw new Error(`no ${pattern.source} state machine synthesized`);
+    return found;
+  };
+  return {
+    run: pick(/^MigrationStateMachine(StateMachine)?[0-9A-F]{8}$/),
+    finalize: pick(/^MigrationStateMachineFinalizeStateMachine[0-9A-F]{8}$/),
+    rollback: pick(/^MigrationStateMachineRollbackStateMachine[0-9A-F]{8}$/),
+  };
+}
+
+/** The migration run state machine's definition. */
 export function migrationDefinition(): Record<string, unknown> {
-  return definitionsStack((stack) => {
-    const fn = lambda.Function.fromFunctionArn(stack, "Migration", localFunctionArn("migration"));
-    new MigrationStateMachine(stack, "MigrationStateMachine", {
-      migration: fn,
-      logGroup: new logs.LogGroup(stack, "Logs"),
-    });
-  });
+  return migrationDefinitions().run;
 }
 
 /**

@@ -74,6 +74,7 @@ export const SAMPLE_CLUSTERS: SampleCluster[] = [
       "pod-identity-scope/team": "payments",
       "pod-identity-scope/env": "prod",
       "pod-identity/templates": "external-dns aws-load-balancer-controller",
+      "pod-identity/route53-zones": "Z0PAYMENTSPROD1",
     },
   },
   {

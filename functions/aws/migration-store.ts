@@ -1,6 +1,8 @@
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   CreateTableCommand,
+  DeleteItemCommand,
   DescribeTableCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -9,11 +11,27 @@ import {
   ResourceInUseException,
   ResourceNotFoundException,
 } from "@aws-sdk/client-dynamodb";
+import { AutopilotError } from "../core/errors.js";
+
+/** Largest text stored in one item (DynamoDB's item limit is 400 KB; keys and names count too). */
+export const PART_BYTES = 300_000;
+
+/** A lease someone else holds (a retryable condition: the holder finishes or its lease expires). */
+export class LeaseBusyError extends AutopilotError {
+  override name = "LeaseBusy";
+  constructor(
+    message: string,
+    readonly holder?: string,
+  ) {
+    super(message);
+  }
+}
 
 /**
- * Durable state of migration runs, outside the execution state (which must stay under 256 KB for
- * 500 service accounts): the plan, the original trust policy of each touched role, the
- * associations and add-on changes a run made, and approval decisions. Key: (migrationId, item).
+ * Durable state of migration runs, outside the execution state (which must stay small whatever
+ * the number of service accounts): plans and records of any size (split over items), the edits a
+ * run made, approval decisions, and leases. Key: (run key, item); the run key is the execution
+ * ARN, so a task only ever reads what its own execution wrote.
  */
 export class MigrationStore {
   constructor(
@@ -85,7 +103,7 @@ export class MigrationStore {
   /** Every item of a run whose key starts with `prefix`. */
   async list<T>(migrationId: string, prefix: string): Promise<{ sk: string; data: T }[]> {
     const items: { sk: string; data: T }[] = [];
-    let start: Record<string, import("@aws-sdk/client-dynamodb").AttributeValue> | undefined;
+    let start: Record<string, AttributeValue> | undefined;
     do {
       const out = await this.db.send(
         new QueryCommand({
@@ -102,5 +120,139 @@ export class MigrationStore {
       start = out.LastEvaluatedKey;
     } while (start);
     return items;
+  }
+
+  /** Stores a value of any size, split over items of at most PART_BYTES characters. */
+  async putLarge(migrationId: string, sk: string, data: unknown): Promise<void> {
+    const text = JSON.stringify(data);
+    const parts = Math.max(1, Math.ceil(text.length / PART_BYTES));
+    for (let i = 0; i < parts; i++) {
+      await this.db.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: { S: migrationId },
+            sk: { S: `${sk}#part#${String(i).padStart(5, "0")}` },
+            data: { S: text.slice(i * PART_BYTES, (i + 1) * PART_BYTES) },
+          },
+        }),
+      );
+    }
+    // the head last: a reader sees a value only once every part is there
+    await this.put(migrationId, sk, { parts, length: text.length });
+  }
+
+  /** Reads a value stored with putLarge (undefined when absent or incomplete). */
+  async getLarge<T>(migrationId: string, sk: string): Promise<T | undefined> {
+    const head = await this.get<{ parts: number; length: number }>(migrationId, sk);
+    if (!head) return undefined;
+    const parts: string[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+          ExpressionAttributeValues: { ":pk": { S: migrationId }, ":prefix": { S: `${sk}#part#` } },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const index = Number((item.sk?.S ?? "").slice(`${sk}#part#`.length));
+        if (index < head.parts) parts[index] = item.data?.S ?? "";
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+    const text = parts.join("");
+    if (parts.length !== head.parts || text.length !== head.length) return undefined;
+    return JSON.parse(text) as T;
+  }
+
+  async delete(migrationId: string, sk: string): Promise<void> {
+    await this.db.send(
+      new DeleteItemCommand({ TableName: this.tableName, Key: { pk: { S: migrationId }, sk: { S: sk } } }),
+    );
+  }
+
+  /**
+   * Takes the lease `key` for `owner` until `now + seconds` with a conditional write: free,
+   * expired, or already this owner's. Throws LeaseBusyError with the holder otherwise.
+   */
+  async acquireLease(key: string, owner: string, seconds: number, now: Date): Promise<void> {
+    const until = now.getTime() + seconds * 1000;
+    try {
+      await this.db.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: { S: `lease#${key}` },
+            sk: { S: "lease" },
+            owner: { S: owner },
+            expiresAt: { N: String(until) },
+            data: { S: JSON.stringify({ owner, until: new Date(until).toISOString() }) },
+          },
+          ConditionExpression: "attribute_not_exists(pk) OR expiresAt < :now OR #owner = :owner",
+          ExpressionAttributeNames: { "#owner": "owner" },
+          ExpressionAttributeValues: { ":now": { N: String(now.getTime()) }, ":owner": { S: owner } },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const holder = await this.get<{ owner: string; until: string }>(`lease#${key}`, "lease");
+      throw new LeaseBusyError(
+        `${key} is held by ${holder?.owner ?? "another run"} until ${holder?.until ?? "its expiry"}`,
+        holder?.owner,
+      );
+    }
+  }
+
+  /** Takes over a lease from `previous` (whose execution has ended), only if it still holds it. */
+  async takeOverLease(
+    key: string,
+    previous: string,
+    owner: string,
+    seconds: number,
+    now: Date,
+  ): Promise<boolean> {
+    const until = now.getTime() + seconds * 1000;
+    try {
+      await this.db.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: { S: `lease#${key}` },
+            sk: { S: "lease" },
+            owner: { S: owner },
+            expiresAt: { N: String(until) },
+            data: { S: JSON.stringify({ owner, until: new Date(until).toISOString() }) },
+          },
+          ConditionExpression: "#owner = :previous",
+          ExpressionAttributeNames: { "#owner": "owner" },
+          ExpressionAttributeValues: { ":previous": { S: previous } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Gives the lease back if `owner` still holds it. */
+  async releaseLease(key: string, owner: string): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: `lease#${key}` }, sk: { S: "lease" } },
+          ConditionExpression: "#owner = :owner",
+          ExpressionAttributeNames: { "#owner": "owner" },
+          ExpressionAttributeValues: { ":owner": { S: owner } },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 }

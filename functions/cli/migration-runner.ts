@@ -1,29 +1,40 @@
 import { readFileSync } from "node:fs";
+import { CreateStateMachineCommand, StartExecutionCommand, StopExecutionCommand } from "@aws-sdk/client-sfn";
 import { StateMachine } from "aws-local-stepfunctions";
-
-type JSONValue = null | boolean | number | string | JSONValue[] | { [key: string]: JSONValue };
-
+import type { FinalizeReport } from "../migration/actions/finalize.js";
 import type { MigrationReport } from "../migration/actions/report.js";
+import type { RollbackReport } from "../migration/actions/rollback.js";
+import { type Phase, runKeyOf } from "../migration/authority.js";
 import type { MigrationDeps } from "../migration/deps.js";
 import { type MigrationTask, migrationTaskSchema, runMigrationTask } from "../migration/index.js";
 import { KEYS } from "../migration/plan.js";
+
+type JSONValue = null | boolean | number | string | JSONValue[] | { [key: string]: JSONValue };
 
 /** An approval decision recorded for a run waiting at its gate. */
 export interface ApprovalDecision {
   decision: "approved" | "rejected";
   reason?: string;
+  by?: string;
 }
 
-/** Options of a local run of the migration state machine. */
+/** Options of a local execution of one of the migration state machines. */
 export interface LocalRunOptions {
+  phase?: Phase;
   definition: Record<string, unknown>;
   deps: MigrationDeps;
   input: unknown;
+  /** the execution name (the run ID) */
   migrationId: string;
   /** soak length in milliseconds instead of the input's soakSeconds (tests: 0) */
   soakMs?: number;
   /** how often the approval gate looks for a decision */
   approvalPollMs?: number;
+  /**
+   * approve at the gate without waiting (`podid migrate run --approval none` on the local
+   * account only); the definition still has the gate and the decision is recorded
+   */
+  autoApprove?: boolean;
   /** called before each task runs: where tests inject faults */
   beforeTask?: (stateName: string, task: MigrationTask) => Promise<void> | void;
   /** called after a task did its work, before its result is returned (a crash after the work) */
@@ -33,21 +44,26 @@ export interface LocalRunOptions {
   invoke?: (task: MigrationTask) => Promise<unknown>;
 }
 
-/** How a local run ended: the report when the Report step ran, the error when the execution failed. */
-export interface LocalRunResult {
+/** How a local execution ended. */
+export interface LocalRunResult<R = MigrationReport> {
   status: "succeeded" | "failed";
-  report?: MigrationReport;
+  executionArn: string;
+  runKey: string;
+  /** the full report the Report step stored, when it ran */
+  report?: R;
   error?: { name: string; cause: string };
   /** largest state seen between steps, in bytes (the 256 KB payload limit) */
   maxStateBytes: number;
   tasks: string[];
 }
 
-/** The migration definition `npm run build` exported from the CDK construct. */
+/** The definitions `npm run build` exported from the CDK constructs, by phase. */
 export function loadMigrationDefinition(
-  path = new URL("../state-machines/migration.asl.json", import.meta.url),
+  phase: Phase = "run",
+  dir = new URL("../state-machines/", import.meta.url),
 ): Record<string, unknown> {
-  return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+  const file = { run: "migration", finalize: "migration-finalize", rollback: "migration-rollback" }[phase];
+  return JSON.parse(readFileSync(new URL(`${file}.asl.json`, dir), "utf8")) as Record<string, unknown>;
 }
 
 function namedError(name: string, message: string): Error {
@@ -57,36 +73,64 @@ function namedError(name: string, message: string): Error {
 }
 
 /**
- * Runs the migration state machine definition locally with aws-local-stepfunctions; its Lambda
- * tasks run in-process against whatever AWS the SDK points at. The approval gate, a
- * `.waitForTaskToken` task in Step Functions, waits here for `podid migrate approve|reject`.
+ * Registers the state machine in the account the SDK points at (the local account) and starts
+ * an execution there, so the tasks' authority check (states:DescribeExecution: RUNNING, this
+ * state machine) holds exactly as in Step Functions; then runs the definition with
+ * aws-local-stepfunctions, whose context object carries that execution's ARN, and stops the
+ * execution at the end. The approval gate, a `.waitForTaskToken` task, waits here for
+ * `podid migrate approve --run ID`.
  */
-export async function runMigrationLocally(options: LocalRunOptions): Promise<LocalRunResult> {
+export async function runLocally<R = MigrationReport>(options: LocalRunOptions): Promise<LocalRunResult<R>> {
   const { deps } = options;
+  const phase = options.phase ?? "run";
+  const machineArn = deps.stateMachines[phase];
+  const created = await deps.clients.sfn.send(
+    new CreateStateMachineCommand({
+      name: machineArn.split(":").pop() ?? "",
+      definition: JSON.stringify(options.definition),
+      roleArn: `${machineArn
+        .split(":stateMachine:")[0]!
+        .replace(":states:", ":iam:")
+        .replace(/:[a-z0-9-]+:(\d{12})$/, "::$1")}:role/pod-identity-autopilot-local-states`,
+    }),
+  );
+  if (created.stateMachineArn !== machineArn)
+    throw new Error(`the local state machine is ${created.stateMachineArn}, not ${machineArn}`);
+  const started = await deps.clients.sfn.send(
+    new StartExecutionCommand({
+      stateMachineArn: machineArn,
+      name: options.migrationId,
+      input: JSON.stringify(options.input),
+    }),
+  );
+  const executionArn = started.executionArn ?? "";
+  const runKey = runKeyOf({ executionArn, startDate: started.startDate ?? new Date(0) });
   const states = (options.definition.States ?? {}) as Record<string, { Type: string; Resource?: string }>;
-  let report: MigrationReport | undefined;
   let maxStateBytes = 0;
   const tasks: string[] = [];
+  const run = (task: MigrationTask) => (options.invoke ? options.invoke(task) : runMigrationTask(deps, task));
   const handlers: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
+  const retryIntervalOverrides: Record<string, number> = {};
   for (const [name, state] of Object.entries(states)) {
     if (state.Type !== "Task") continue;
+    retryIntervalOverrides[name] = 10;
     if (String(state.Resource).includes("waitForTaskToken")) {
       handlers[name] = async (input: JSONValue): Promise<JSONValue> => {
-        const raw = input as { Payload?: { migrationId: string; clusterName: string } };
-        const payload = raw.Payload ?? (raw as never as { migrationId: string; clusterName: string });
+        const raw = input as { Payload?: MigrationTask };
+        const payload = migrationTaskSchema.parse(raw.Payload ?? raw);
         tasks.push(name);
-        await runMigrationTask(deps, {
-          action: "request-approval",
-          migrationId: payload.migrationId,
-          clusterName: payload.clusterName,
-          taskToken: `local:${payload.migrationId}`,
-        });
-        options.onWaitingForApproval?.(payload.migrationId);
+        // the local engine has no task tokens: the gate gets a local one (never sent to AWS)
+        await run({ ...payload, taskToken: `local:${options.migrationId}` } as MigrationTask);
+        if (options.autoApprove) {
+          await deps.store.put(runKey, KEYS.decision, {
+            decision: "approved",
+            by: "local podid (--approval none)",
+          } satisfies ApprovalDecision);
+          return { approved: true };
+        }
+        options.onWaitingForApproval?.(options.migrationId);
         for (;;) {
-          const decision = await deps.store.get<ApprovalDecision>(
-            payload.migrationId,
-            `${KEYS.approval}#decision`,
-          );
+          const decision = await deps.store.get<ApprovalDecision>(runKey, KEYS.decision);
           if (decision?.decision === "approved") return { approved: true };
           if (decision?.decision === "rejected")
             throw namedError("MigrationRejected", decision.reason ?? "rejected");
@@ -101,9 +145,8 @@ export async function runMigrationLocally(options: LocalRunOptions): Promise<Loc
       tasks.push(name);
       await options.beforeTask?.(name, task);
       try {
-        const out = options.invoke ? await options.invoke(task) : await runMigrationTask(deps, task);
+        const out = await run(task);
         await options.afterTask?.(name, task);
-        if (task.action === "report") report = out as MigrationReport;
         maxStateBytes = Math.max(maxStateBytes, Buffer.byteLength(JSON.stringify(out ?? null)));
         return out as JSONValue;
       } catch (error) {
@@ -119,26 +162,49 @@ export async function runMigrationLocally(options: LocalRunOptions): Promise<Loc
     overrides: {
       taskResourceLocalHandlers: handlers,
       ...(options.soakMs !== undefined ? { waitTimeOverrides: { Soak: options.soakMs } } : {}),
-      retryIntervalOverrides: { Rollback: 0 },
+      retryIntervalOverrides,
     },
-    // the local engine has no task tokens of its own: the approval gate gets a local one
     context: {
-      Execution: { Name: options.migrationId, Id: `local:${options.migrationId}` },
+      Execution: { Id: executionArn, Name: options.migrationId, StartTime: started.startDate?.toISOString() },
+      // the local engine has no task tokens of its own: the approval gate gets a local one
       Task: { Token: `local:${options.migrationId}` },
     } as never,
   });
+  let status: "succeeded" | "failed" = "succeeded";
+  let error: { name: string; cause: string } | undefined;
   try {
     await execution.result;
-    return { status: "succeeded", ...(report ? { report } : {}), maxStateBytes, tasks };
-  } catch (error) {
-    const e = error as { name?: string; message?: string; cause?: unknown };
+  } catch (thrown) {
+    const e = thrown as { name?: string; message?: string; cause?: unknown };
     const cause = e.cause as { name?: string; message?: string } | undefined;
-    return {
-      status: "failed",
-      ...(report ? { report } : {}),
-      error: { name: cause?.name ?? e.name ?? "Error", cause: cause?.message ?? e.message ?? "" },
-      maxStateBytes,
-      tasks,
-    };
+    status = "failed";
+    error = { name: cause?.name ?? e.name ?? "Error", cause: cause?.message ?? e.message ?? "" };
+  } finally {
+    await deps.clients.sfn.send(new StopExecutionCommand({ executionArn })).catch(() => undefined);
   }
+  const report = await deps.store.getLarge<R>(runKey, KEYS.report);
+  return {
+    status,
+    executionArn,
+    runKey,
+    ...(report ? { report } : {}),
+    ...(error ? { error } : {}),
+    maxStateBytes,
+    tasks,
+  };
+}
+
+/** A local run of the migration run state machine. */
+export function runMigrationLocally(options: Omit<LocalRunOptions, "phase">) {
+  return runLocally<MigrationReport>({ ...options, phase: "run" });
+}
+
+/** A local finalize execution. */
+export function finalizeLocally(options: Omit<LocalRunOptions, "phase">) {
+  return runLocally<FinalizeReport & { outcome: string }>({ ...options, phase: "finalize" });
+}
+
+/** A local rollback execution of a finished run. */
+export function rollbackLocally(options: Omit<LocalRunOptions, "phase">) {
+  return runLocally<RollbackReport & { outcome: string }>({ ...options, phase: "rollback" });
 }

@@ -1,11 +1,15 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
 import { type AwsClients, createClients, endpointSettings, isLocalRun } from "../aws/clients.js";
+import { cloudTrailEvidence } from "../aws/cloudtrail-evidence.js";
+import { sfnExecutions } from "../aws/executions.js";
 import { MigrationStore } from "../aws/migration-store.js";
 import type { LoggerLike } from "../aws/reconcile.js";
 import { METRICS_NAMESPACE, METRICS_SERVICE } from "../aws/runtime.js";
+import type { EvidencePort, ExecutionsPort, StateMachineArns } from "./ports.js";
 
 /** What migration actions need; passed in, so tests substitute nothing by module mocking. */
 export interface MigrationDeps {
@@ -14,15 +18,34 @@ export interface MigrationDeps {
   logger: LoggerLike;
   /** trust policy size quota of the account */
   sizeLimit: number;
-  /** back-off for a role EKS cannot see yet; injectable so tests never sleep */
+  /** back-off for a role EKS cannot see yet, a busy role lease, IAM read-after-write; injectable */
   sleep: (ms: number) => Promise<void>;
   backoffBaseMs: number;
+  /** the clock (leases, finalize windows); injectable */
+  now: () => Date;
   /** records how a run ended (the dashboard's migrations by outcome) */
   recordOutcome?: (outcome: string) => void;
+  /** the migration's own state machines: a task acts only for a RUNNING execution of these */
+  stateMachines: StateMachineArns;
+  executions: ExecutionsPort;
+  evidence: EvidencePort;
+  /** how long a run holds its cluster (the run state machine's timeout) */
+  clusterLeaseSeconds: number;
+  /** how long one role edit may hold its role */
+  roleLeaseSeconds: number;
+  /** how long a role edit waits for a busy role before failing with LeaseBusy (retried) */
+  roleLeaseWaitMs: number;
 }
 
-const envSchema = z.object({
-  MIGRATION_TABLE: z.string().min(1).default("pod-identity-autopilot-migrations"),
+const stateMachineArn = z.string().regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]+$/);
+
+/** The migration function's environment; every variable is set by the stack (a test proves it). */
+export const migrationEnvSchema = z.object({
+  MIGRATION_TABLE: z.string().min(3),
+  MIGRATION_STATE_MACHINE_ARN: stateMachineArn,
+  MIGRATION_FINALIZE_STATE_MACHINE_ARN: stateMachineArn,
+  MIGRATION_ROLLBACK_STATE_MACHINE_ARN: stateMachineArn,
+  MIGRATION_CLUSTER_LEASE_SECONDS: z.coerce.number().int().min(60),
   TRUST_POLICY_SIZE_LIMIT: z.coerce.number().int().min(1).default(2048),
   POWERTOOLS_SERVICE_NAME: z.string().default("pod-identity-autopilot-migration"),
 });
@@ -35,21 +58,33 @@ export function createMigrationDeps(
   source: NodeJS.ProcessEnv = process.env,
   options: { endpointOverrides?: boolean } = {},
 ): MigrationDeps {
-  const env = envSchema.parse(source);
+  const env = migrationEnvSchema.parse(source);
   const overrides = options.endpointOverrides ?? isLocalRun(source);
   const clients = createClients({ endpointOverrides: overrides });
-  const db = new DynamoDBClient({
-    region: source.AWS_REGION ?? source.AWS_DEFAULT_REGION ?? "us-east-1",
-    maxAttempts: 8,
-    ...endpointSettings(overrides),
-  });
+  const region = source.AWS_REGION ?? source.AWS_DEFAULT_REGION ?? "us-east-1";
+  const db = new DynamoDBClient({ region, maxAttempts: 8, ...endpointSettings(overrides) });
+  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
   return {
     clients,
     store: new MigrationStore(db, env.MIGRATION_TABLE),
     logger: new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME }),
     sizeLimit: env.TRUST_POLICY_SIZE_LIMIT,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    sleep,
     backoffBaseMs: 1000,
+    now: () => new Date(),
+    stateMachines: {
+      run: env.MIGRATION_STATE_MACHINE_ARN,
+      finalize: env.MIGRATION_FINALIZE_STATE_MACHINE_ARN,
+      rollback: env.MIGRATION_ROLLBACK_STATE_MACHINE_ARN,
+    },
+    executions: sfnExecutions(clients.sfn),
+    evidence: cloudTrailEvidence(
+      new CloudTrailClient({ region, maxAttempts: 8, ...endpointSettings(overrides) }),
+      { sleep },
+    ),
+    clusterLeaseSeconds: env.MIGRATION_CLUSTER_LEASE_SECONDS,
+    roleLeaseSeconds: 300,
+    roleLeaseWaitMs: 60_000,
     recordOutcome: (outcome) => {
       const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
       metrics.addMetric(
@@ -59,5 +94,28 @@ export function createMigrationDeps(
       );
       metrics.publishStoredMetrics();
     },
+  };
+}
+
+/** The state machine names the stack gives (the ARNs are built from them, avoiding a cycle). */
+export const STATE_MACHINE_SUFFIX = {
+  run: "migration",
+  finalize: "migration-finalize",
+  rollback: "migration-rollback",
+};
+
+/** The environment the local runner and tests give the migration function for a local account. */
+export function localMigrationEnv(
+  accountId: string,
+  region = "us-east-1",
+  prefix = "pod-identity-autopilot",
+): Record<string, string> {
+  const arn = (suffix: string) => `arn:aws:states:${region}:${accountId}:stateMachine:${prefix}-${suffix}`;
+  return {
+    MIGRATION_TABLE: `${prefix}-migrations`,
+    MIGRATION_STATE_MACHINE_ARN: arn(STATE_MACHINE_SUFFIX.run),
+    MIGRATION_FINALIZE_STATE_MACHINE_ARN: arn(STATE_MACHINE_SUFFIX.finalize),
+    MIGRATION_ROLLBACK_STATE_MACHINE_ARN: arn(STATE_MACHINE_SUFFIX.rollback),
+    MIGRATION_CLUSTER_LEASE_SECONDS: String(10 * 86_400),
   };
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Discovery, MigrationItem } from "../core/migration/discover.js";
 import type { PreflightResult } from "../core/migration/preflight.js";
 
@@ -6,6 +7,7 @@ export interface StoredDiscovery extends Discovery {
   clusterName: string;
   clusterArn: string;
   accountId: string;
+  autoMode: boolean;
 }
 
 /** The plan a run executes, stored once preflight is done. */
@@ -18,17 +20,36 @@ export interface MigrationPlan extends PreflightResult {
   notFound: string[];
 }
 
-/** Keys of the items a run stores. */
+/** What a run recorded before (written: false) and after (true) adding trust to one role. */
+export interface TrustEditRecord {
+  roleName: string;
+  roleArn: string;
+  statements: Record<string, unknown>[];
+  written: boolean;
+  undone?: boolean;
+}
+
+/** What a run changed in one add-on's podIdentityAssociations. */
+export interface AddonRecord {
+  before: { serviceAccount: string; roleArn: string }[];
+  added: { serviceAccount: string; roleArn: string }[];
+}
+
+/** Keys of the items an execution stores under its run key. */
 export const KEYS = {
   discovery: "discovery",
   plan: "plan",
+  planHash: "plan-hash",
   approval: "approval",
-  role: (name: string) => `role#${name}`,
+  decision: "approval#decision",
+  edit: (roleName: string) => `edit#${roleName}`,
   association: (item: Pick<MigrationItem, "namespace" | "serviceAccount">) =>
     `assoc#${item.namespace}/${item.serviceAccount}`,
   addon: (name: string) => `addon#${name}`,
-  irsaRemoved: (name: string) => `irsa#${name}`,
   agent: "agent",
+  rollback: "rollback",
+  finalize: "finalize",
+  report: "report",
 } as const;
 
 /** Tags on associations a migration creates: not managed-by, so the reconciler leaves them alone. */
@@ -37,4 +58,14 @@ export function migrationTags(migrationId: string): Record<string, string> {
     "pod-identity/migrated-by": "pod-identity-autopilot",
     "pod-identity/migration": migrationId.slice(0, 256),
   };
+}
+
+/** A stable digest of a plan: what an approval approves. */
+export function planHash(plan: MigrationPlan): string {
+  return createHash("sha256").update(JSON.stringify(plan)).digest("hex").slice(0, 16);
+}
+
+/** The Sid tag of a run's statements: short, alphanumeric, unique per execution. */
+export function runTagOf(runKey: string): string {
+  return createHash("sha256").update(runKey).digest("hex").slice(0, 10);
 }

@@ -1,4 +1,5 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import * as cloudwatchActions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
@@ -9,13 +10,14 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
+import { METRICS_NAMESPACE, METRICS_SERVICE } from "../../functions/aws/runtime.js";
 import { CATALOG_ROLE_PATH } from "../../functions/core/catalog.js";
 import { EKS_EVENT_NAMES, IAM_EVENT_NAMES } from "../../functions/core/events.js";
 import { AUTOPILOT_BUS_NAME, type AutopilotConfig } from "../config.js";
 import { AutopilotFunction } from "../constructs/autopilot-function.js";
 import { catalogRoleStatements } from "../constructs/catalog-roles.js";
 import { ClusterWaitLoop } from "../constructs/cluster-wait-loop.js";
-import { MigrationStateMachine } from "../constructs/migration-state-machine.js";
+import { MigrationStateMachine, runTimeout } from "../constructs/migration-state-machine.js";
 import { Observability } from "../constructs/observability.js";
 import { SecurityHardening, sourceAccountOnly } from "../constructs/security-hardening.js";
 import { SweepFanOut } from "../constructs/sweep-fan-out.js";
@@ -123,6 +125,22 @@ export class PodIdentityAutopilotStack extends Stack {
       encryption: dynamodb.TableEncryptionV2.customerManagedKey(hardening.tableKey),
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // the state machines' ARNs from their names (a Ref would make a cycle: they invoke the function)
+    const machineArn = (suffix: string) =>
+      this.formatArn({
+        service: "states",
+        resource: "stateMachine",
+        resourceName: `${this.stackName}-${suffix}`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    const migrationEnv = {
+      MIGRATION_TABLE: this.migrationTable.tableName,
+      MIGRATION_STATE_MACHINE_ARN: machineArn("migration"),
+      MIGRATION_FINALIZE_STATE_MACHINE_ARN: machineArn("migration-finalize"),
+      MIGRATION_ROLLBACK_STATE_MACHINE_ARN: machineArn("migration-rollback"),
+      MIGRATION_CLUSTER_LEASE_SECONDS: String(runTimeout(Duration.days(7)).toSeconds()),
+      TRUST_POLICY_SIZE_LIMIT: String(config.trustPolicySizeLimit),
+    };
     const fn = (
       id: string,
       name: string,
@@ -164,8 +182,9 @@ export class PodIdentityAutopilotStack extends Stack {
       migration: fn(
         "Migration",
         "migration",
-        "Tasks of the IRSA to Pod Identity migration",
-        Duration.minutes(5),
+        "Tasks of the IRSA to Pod Identity migration (run, finalize, rollback)",
+        Duration.minutes(15),
+        { env: migrationEnv },
       ),
     };
 
@@ -185,9 +204,21 @@ export class PodIdentityAutopilotStack extends Stack {
     this.migration = new MigrationStateMachine(this, "MigrationStateMachine", {
       migration: this.functions.migration.fn,
       logGroup: migrationLogs,
-      stateMachineName: `${this.stackName}-migration`,
+      approvalTimeout: Duration.days(7),
+      namePrefix: this.stackName,
+      metrics: { namespace: METRICS_NAMESPACE, service: METRICS_SERVICE },
     });
-    this.grantMigration(this.functions.migration);
+    for (const alarm of this.migration.alarms)
+      alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alarmTopic));
+    this.grantMigration(
+      this.functions.migration,
+      [
+        migrationEnv.MIGRATION_STATE_MACHINE_ARN,
+        migrationEnv.MIGRATION_FINALIZE_STATE_MACHINE_ARN,
+        migrationEnv.MIGRATION_ROLLBACK_STATE_MACHINE_ARN,
+      ],
+      config.protectedRoles,
+    );
     this.functions.clusterEvent.role.addToPolicy(
       new iam.PolicyStatement({
         sid: "StartClusterWaitLoop",
@@ -244,7 +275,7 @@ export class PodIdentityAutopilotStack extends Stack {
   }
 
   /** What the migration function may do: read, edit trust policies, associate, update add-ons. */
-  private grantMigration(f: AutopilotFunction): void {
+  private grantMigration(f: AutopilotFunction, machines: string[], protectedRoles: string[]): void {
     const clusters = this.arn("eks", "cluster/*");
     const associations = this.arn("eks", "podidentityassociation/*/*");
     const addons = this.arn("eks", "addon/*/*/*");
@@ -282,11 +313,41 @@ export class PodIdentityAutopilotStack extends Stack {
         resources: [roles],
         conditions: { StringEquals: { "iam:PassedToService": "pods.eks.amazonaws.com" } },
       }),
-      // trust policy updates of workload roles happen here and nowhere else
+      // trust policy updates of workload roles happen here and nowhere else; IAM cannot say "only
+      // roles discovered for a running execution": the function enforces that (authority check,
+      // live re-discovery before each write); IAM denies the roles that must never be edited
       new iam.PolicyStatement({
         sid: "EditTrustPolicies",
         actions: ["iam:ListRoles", "iam:GetRole", "iam:UpdateAssumeRolePolicy"],
         resources: [roles],
+      }),
+      new iam.PolicyStatement({
+        sid: "NeverEditProtectedRoles",
+        effect: iam.Effect.DENY,
+        actions: ["iam:UpdateAssumeRolePolicy"],
+        resources: [
+          `arn:${this.partition}:iam::${this.account}:role/cdk-*`,
+          `arn:${this.partition}:iam::${this.account}:role/aws-reserved/*`,
+          `arn:${this.partition}:iam::${this.account}:role/aws-service-role/*`,
+          `arn:${this.partition}:iam::${this.account}:role/OrganizationAccountAccessRole`,
+          `arn:${this.partition}:iam::${this.account}:role${CATALOG_ROLE_PATH}*`,
+          ...Object.values(this.functions).map((x) => x.role.roleArn),
+          ...protectedRoles.map(
+            (r) => `arn:${this.partition}:iam::${this.account}:role/${r.replace(/^\//, "")}`,
+          ),
+        ],
+      }),
+      // the authority check: is this task's execution a RUNNING execution of our state machines?
+      new iam.PolicyStatement({
+        sid: "CheckOwnExecutions",
+        actions: ["states:DescribeExecution"],
+        resources: machines.map((m) => `${m.replace(":stateMachine:", ":execution:")}:*`),
+      }),
+      // finalize's evidence; LookupEvents and DescribeAddonConfiguration have no resource-level permissions
+      new iam.PolicyStatement({
+        sid: "ReadEvidenceAndAddonConfiguration",
+        actions: ["cloudtrail:LookupEvents", "eks:DescribeAddonConfiguration", "eks:DescribeAddonVersions"],
+        resources: ["*"],
       }),
     ]) {
       f.role.addToPolicy(s);
@@ -299,6 +360,15 @@ export class PodIdentityAutopilotStack extends Stack {
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:addon/*/*/*]`,
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:fargateprofile/*/*/*]`,
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]",
+    );
+    acknowledge(
+      f.role,
+      "The authority check reads executions of the migration's own three state machines (execution names are run IDs chosen at start); cloudtrail:LookupEvents and eks:DescribeAddonConfiguration/DescribeAddonVersions support no resource-level permissions",
+      ...["migration", "migration-finalize", "migration-rollback"].map(
+        (suffix) =>
+          `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:<AWS::AccountId>:execution:${this.stackName}-${suffix}:*]`,
+      ),
+      "AwsSolutions-IAM5[Resource::*]",
     );
   }
 

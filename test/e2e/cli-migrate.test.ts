@@ -14,7 +14,6 @@ function start(args: string[]): {
     env: {
       ...process.env,
       ...ctx.account.env(),
-      MIGRATION_TABLE: "cli-migrations",
       POWERTOOLS_LOG_LEVEL: "SILENT",
       AWS_MAX_ATTEMPTS: "2",
     },
@@ -22,7 +21,10 @@ function start(args: string[]): {
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (d) => (stdout += d));
-  child.stderr?.on("data", (d) => (stderr += d));
+  child.stderr?.on("data", (d) => {
+    stderr += d;
+    (child as unknown as { stderrText?: string }).stderrText = stderr;
+  });
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
     child.on("close", (code) => resolve({ code, stdout, stderr })),
   );
@@ -60,9 +62,20 @@ describe("podid migrate", () => {
       "payments-staging",
       "--soak-seconds",
       "0",
+      "--approval",
+      "none",
       "--json",
     ]);
-    const missing = await podid(["migrate", "run", "--cluster", "nope", "--soak-seconds", "0"]);
+    const missing = await podid([
+      "migrate",
+      "run",
+      "--cluster",
+      "nope",
+      "--soak-seconds",
+      "0",
+      "--approval",
+      "none",
+    ]);
 
     expect(dry.code).toBe(0);
     expect(afterDry).toBe(before);
@@ -71,36 +84,36 @@ describe("podid migrate", () => {
     expect(missing.code).toBe(1);
   });
 
-  it("run --approval task-token waits until podid migrate approve", async () => {
+  it("run waits at the approval gate until podid migrate approve --run ID, which shows the plan", async () => {
     await seedSampleFleet(awsClientsFor(ctx.account.endpoint), ACCOUNT_ID);
 
-    const run = start([
-      "migrate",
-      "run",
-      "--cluster",
-      "payments-staging",
-      "--soak-seconds",
-      "0",
-      "--approval",
-      "task-token",
-      "--json",
-    ]);
-    let approve = await podid(["migrate", "approve", "--cluster", "payments-staging"]);
-    while (approve.code !== 0) {
+    const run = start(["migrate", "run", "--cluster", "payments-staging", "--soak-seconds", "0", "--json"]);
+    let runId: string | undefined;
+    while (!runId) {
       await new Promise((r) => setTimeout(r, 200));
-      approve = await podid(["migrate", "approve", "--cluster", "payments-staging"]);
+      runId = /approve --run (\S+)/.exec(
+        await new Promise<string>((r) =>
+          r((run.child as unknown as { stderrText?: string }).stderrText ?? ""),
+        ),
+      )?.[1];
     }
+    const wrong = await podid(["migrate", "approve", "--run", "payments-staging-1"]);
+    const approve = await podid(["migrate", "approve", "--run", runId]);
     const result = await run.done;
 
+    expect(wrong.code).toBe(2);
+    expect(approve.code).toBe(0);
+    expect(approve.stdout).toMatch(/reports\/s3-reader/);
     expect(approve.stdout).toMatch(/approved/);
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/Waiting for approval/);
     expect(JSON.parse(result.stdout).outcome).toBe("succeeded");
   });
 
   it("refuses unusable arguments with exit 2", async () => {
     expect((await podid(["migrate", "run", "--cluster", "x", "--approval", "maybe"])).code).toBe(2);
+    expect((await podid(["migrate", "run", "--cluster", "x", "--remove-irsa-trust"])).code).toBe(2);
     expect((await podid(["migrate", "run"])).code).toBe(2);
-    expect((await podid(["migrate", "reject", "--cluster", "nobody-waiting"])).code).toBe(2);
+    expect((await podid(["migrate", "reject", "--run", "nobody-waiting"])).code).toBe(2);
+    expect((await podid(["migrate", "approve", "--cluster", "x"])).code).toBe(2);
   });
 });

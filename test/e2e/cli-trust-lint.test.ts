@@ -27,9 +27,20 @@ function file(content: string): string {
 
 describe("podid trust lint", () => {
   it("exits 0 on a clean policy and says so", () => {
-    const run = podid(["trust", "lint", file(SEED_POD_IDENTITY)]);
+    const scoped = policy(
+      podsStatement({ Condition: { StringEquals: { "aws:SourceAccount": "111122223333" } } }),
+    );
+    const run = podid(["trust", "lint", file(scoped)]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/clean/);
+  });
+
+  it("exits 0 on the launch post's unconditioned policy, with a POD_TRUST_UNSCOPED warning", () => {
+    const run = podid(["trust", "lint", file(SEED_POD_IDENTITY), "--json"]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).findings.map((f: { code: string }) => f.code)).toEqual([
+      "POD_TRUST_UNSCOPED",
+    ]);
   });
 
   it("exits 0 with warnings only", () => {
@@ -39,6 +50,7 @@ describe("podid trust lint", () => {
     );
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).findings.map((f: { code: string }) => f.code)).toEqual([
+      "POD_TRUST_UNSCOPED",
       "IRSA_MISSING_AUD",
     ]);
   });

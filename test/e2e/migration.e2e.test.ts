@@ -1,13 +1,10 @@
-import { pathToFileURL } from "node:url";
 import { UpdatePodIdentityAssociationCommand } from "@aws-sdk/client-eks";
 import aslValidator from "asl-validator";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runMigrationLocally } from "../../functions/cli/migration-runner.js";
+import { readAssociations } from "../../functions/aws/inventory.js";
 import { policiesEqual } from "../../functions/core/trust/edit.js";
-import { createMigrationDeps, type MigrationDeps } from "../../functions/migration/deps.js";
-import type { MigrationTask } from "../../functions/migration/index.js";
 import { KEYS } from "../../functions/migration/plan.js";
-import { migrationDefinition, stateMachinesOf } from "../../infra/definitions.js";
+import { migrationDefinitions } from "../../infra/definitions.js";
 import { podIdentityTrust } from "../../local/sample-fleet.js";
 import { createCluster, createRole } from "../support/fixtures.js";
 import {
@@ -20,62 +17,24 @@ import {
   trustOf,
 } from "../support/irsa.js";
 import { ACCOUNT_ID, awsClientsFor, useLocalAccount } from "../support/local-account.js";
-import { functionNameOf, synthTemplates } from "../support/synth.js";
-
-type Handler = (event: unknown) => Promise<unknown>;
+import { type MigrationHarness, migrationHarness } from "../support/migration.js";
 
 const ctx = useLocalAccount();
-let definition: Record<string, unknown>;
-let bundle: Handler;
-let deps: MigrationDeps;
+let h: MigrationHarness;
 
 beforeAll(async () => {
-  const machines = stateMachinesOf(
-    synthTemplates()["PodIdentityAutopilot-us-east-1"] as never,
-    functionNameOf,
-  );
-  definition = Object.entries(machines).find(([id]) => id.startsWith("MigrationStateMachine"))![1];
-  Object.assign(process.env, ctx.account.env(), {
-    AWS_MAX_ATTEMPTS: "2",
-    MIGRATION_TABLE: "migrations",
-    POWERTOOLS_LOG_LEVEL: "SILENT",
-    POWERTOOLS_METRICS_DISABLED: "true",
-  });
-  bundle = ((await import(pathToFileURL("dist/functions/migration/index.mjs").href)) as { handler: Handler })
-    .handler;
-  deps = createMigrationDeps();
+  h = await migrationHarness(ctx.account.env());
 }, 120_000);
 
-let runs = 0;
-/** Runs the synthesized definition; every task is served by the built migration bundle. */
-async function migrate(
-  input: Record<string, unknown>,
-  options: {
-    beforeTask?: (state: string, task: MigrationTask) => Promise<void> | void;
-    afterTask?: (state: string, task: MigrationTask) => Promise<void> | void;
-  } = {},
-) {
-  await deps.store.ensureTable();
-  return await runMigrationLocally({
-    definition,
-    deps,
-    input: { soakSeconds: 0, ...input },
-    migrationId: `run-${++runs}-${Date.now()}`,
-    soakMs: 0,
-    approvalPollMs: 20,
-    invoke: (task) => bundle(task),
-    ...(options.beforeTask ? { beforeTask: options.beforeTask } : {}),
-    ...(options.afterTask ? { afterTask: options.afterTask } : {}),
-  });
-}
+const migrate = (...args: Parameters<MigrationHarness["migrate"]>) => h.migrate(...args);
 
-/** The run of a cluster waiting at its approval gate, once it gets there. */
-async function waitingForApproval(cluster: string): Promise<{ migrationId: string }> {
-  for (;;) {
-    const pending = await deps.store.get<{ migrationId: string }>(`pending#${cluster}`, "approval");
-    if (pending) return pending;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** The run ID of a cluster's run waiting at its approval gate, once it gets there. */
+function waitingRun(): { id: Promise<string>; notify: (id: string) => void } {
+  let notify: (id: string) => void = () => undefined;
+  const id = new Promise<string>((resolve) => {
+    notify = resolve;
+  });
+  return { id, notify };
 }
 
 function outcomes(
@@ -87,9 +46,12 @@ function outcomes(
 }
 
 describe("the migration state machine (synthesized definition, built bundle, local account)", () => {
-  it("is valid ASL and the definition the CLI runs", () => {
-    expect(aslValidator(structuredClone(definition)).isValid).toBe(true);
-    expect(definition).toEqual(migrationDefinition());
+  it("are valid ASL and the definitions the CLI runs", () => {
+    const exported = migrationDefinitions();
+    for (const phase of ["run", "finalize", "rollback"] as const) {
+      expect(aslValidator(structuredClone(h.definitions[phase])).isValid).toBe(true);
+      expect(h.definitions[phase]).toEqual(exported[phase]);
+    }
   });
 
   it("happy path: adds Pod Identity trust, associates, verifies, reports the restart to do", async () => {
@@ -108,6 +70,7 @@ describe("the migration state machine (synthesized definition, built bundle, loc
       "Validate",
       "Discover",
       "Preflight",
+      "WaitForApproval",
       "AddPodIdentityTrust",
       "CreateAssociations",
       "Verify",
@@ -121,7 +84,18 @@ describe("the migration state machine (synthesized definition, built bundle, loc
     expect(after).toContain("pods.eks.amazonaws.com");
     expect(after).toContain("oidc-provider");
     expect(result.report?.nextSteps[0]).toMatch(/Restart the workloads in namespace reports/);
+    expect(result.report?.nextSteps.join(" ")).toMatch(/podid migrate finalize --cluster prod/);
     expect(policiesEqual(after, before)).toBe(false);
+    // the added trust keeps IRSA's scope: this cluster, this namespace, this service account
+    const added = (
+      JSON.parse(after).Statement as { Condition?: { StringEquals?: Record<string, unknown> } }[]
+    ).find((st) => JSON.stringify(st).includes("pods.eks.amazonaws.com"));
+    expect(added?.Condition?.StringEquals).toEqual({
+      "aws:SourceAccount": ACCOUNT_ID,
+      "aws:RequestTag/eks-cluster-arn": `arn:aws:eks:us-east-1:${ACCOUNT_ID}:cluster/prod`,
+      "aws:RequestTag/kubernetes-namespace": "reports",
+      "aws:RequestTag/kubernetes-service-account": "reader",
+    });
   });
 
   it("dry run stops after preflight with the full plan and changes nothing", async () => {
@@ -172,7 +146,7 @@ describe("the migration state machine (synthesized definition, built bundle, loc
     expect((await associationsOf(c, "prod")).map((a) => a.slot).sort()).toEqual(["jobs/c", "web/a", "web/b"]);
   });
 
-  it("a role shared by two clusters keeps the other cluster's trust when IRSA trust is removed", async () => {
+  it("never removes IRSA trust: a shared role keeps both clusters' IRSA trust after a run", async () => {
     const c = awsClientsFor(ctx.account.endpoint);
     await irsaCluster(c, "prod");
     await irsaCluster(c, "staging");
@@ -180,15 +154,13 @@ describe("the migration state machine (synthesized definition, built bundle, loc
     const stagingHost = (await issuerOf(c, "staging")).replace("https://", "");
     const prodHost = (await issuerOf(c, "prod")).replace("https://", "");
 
-    const result = await migrate({ clusterName: "prod", removeIrsaTrust: true });
+    const result = await migrate({ clusterName: "prod" });
     const trust = await trustOf(c, "shared");
 
     expect(result.status).toBe("succeeded");
-    expect(result.tasks).toContain("RemoveIrsaTrust");
     expect(trust).toContain(stagingHost);
-    expect(trust).not.toContain(prodHost);
+    expect(trust).toContain(prodHost);
     expect(trust).toContain("pods.eks.amazonaws.com");
-    expect(result.report?.roles[0]?.irsaTrustRemoved).toBe(true);
   });
 
   it("reports wildcard subs and migrates only service accounts named explicitly", async () => {
@@ -260,10 +232,17 @@ describe("the migration state machine (synthesized definition, built bundle, loc
     await createIrsaRole(c, "reader", { prod: ["reports/reader"] });
     const before = await trustOf(c, "reader");
 
-    await deps.store.ensureTable();
-    const running = migrate({ clusterName: "prod", approval: "task-token" });
-    const pending = await waitingForApproval("prod");
-    await deps.store.put(pending.migrationId, `${KEYS.approval}#decision`, {
+    const gate = waitingRun();
+    const running = migrate(
+      { clusterName: "prod" },
+      { autoApprove: false, onWaitingForApproval: gate.notify },
+    );
+    const id = await gate.id;
+    const execution = await h.deps.executions.describe(
+      `${h.deps.stateMachines.run.replace(":stateMachine:", ":execution:")}:${id}`,
+    );
+    const { runKeyOf } = await import("../../functions/migration/authority.js");
+    await h.deps.store.put(runKeyOf(execution!), KEYS.decision, {
       decision: "rejected",
       reason: "change freeze",
     });
@@ -276,27 +255,17 @@ describe("the migration state machine (synthesized definition, built bundle, loc
     expect(await associationsOf(c, "prod")).toEqual([]);
   });
 
-  it("proceeds when approved", async () => {
-    const c = awsClientsFor(ctx.account.endpoint);
-    await irsaCluster(c, "prod");
-    await createIrsaRole(c, "reader", { prod: ["reports/reader"] });
-
-    await deps.store.ensureTable();
-    const running = migrate({ clusterName: "prod", approval: "task-token" });
-    const pending = await waitingForApproval("prod");
-    await deps.store.put(pending.migrationId, `${KEYS.approval}#decision`, { decision: "approved" });
-    const result = await running;
-
-    expect(result.status).toBe("succeeded");
-    expect(result.tasks).toContain("WaitForApproval");
+  it("refuses an input that tries to skip approval or remove IRSA trust", async () => {
+    const result = await migrate({ clusterName: "prod", approval: "none", removeIrsaTrust: true });
+    expect(result.error?.name).toBe("InvalidMigrationInput");
+    expect(result.error?.cause).toMatch(/approval/);
+    expect(result.error?.cause).toMatch(/removeIrsaTrust/);
   });
 
-  const boundaries = ["AddPodIdentityTrust", "CreateAssociations", "Verify", "RemoveIrsaTrust"].flatMap(
-    (step) => [
-      [step, "before"],
-      [step, "after"],
-    ],
-  );
+  const boundaries = ["AddPodIdentityTrust", "CreateAssociations", "Verify"].flatMap((step) => [
+    [step, "before"],
+    [step, "after"],
+  ]);
   it.each(boundaries)(
     "rolls back on a fault at %s (%s the step's work): trust policies equal to the originals, no leftover association",
     async (step, when) => {
@@ -313,7 +282,7 @@ describe("the migration state machine (synthesized definition, built bundle, loc
           throw Object.assign(new Error(`injected fault ${when} ${step}`), { name: "InjectedFault" });
       };
       const result = await migrate(
-        { clusterName: "prod", removeIrsaTrust: true },
+        { clusterName: "prod" },
         when === "before" ? { beforeTask: fault } : { afterTask: fault },
       );
 
@@ -325,6 +294,7 @@ describe("the migration state machine (synthesized definition, built bundle, loc
       expect(policiesEqual(await trustOf(c, "api"), originals.api)).toBe(true);
       expect(await associationsOf(c, "prod")).toEqual([]);
       expect(result.report?.undone).toMatchObject({ complete: true });
+      expect(result.report?.nextSteps.join(" ")).toMatch(/own changes were undone/);
     },
   );
 
@@ -346,7 +316,7 @@ describe("the migration state machine (synthesized definition, built bundle, loc
     expect(await associationsOf(c, "prod")).toEqual([]);
   });
 
-  it("rolls back when verification finds an association changed during the soak", async () => {
+  it("leaves an association someone changed during the soak, and reports the rollback incomplete", async () => {
     const c = awsClientsFor(ctx.account.endpoint);
     await irsaCluster(c, "prod");
     await createIrsaRole(c, "reader", { prod: ["reports/reader"] });
@@ -358,10 +328,7 @@ describe("the migration state machine (synthesized definition, built bundle, loc
       {
         beforeTask: async (state) => {
           if (state !== "Verify") return;
-          const [a] = await (await import("../../functions/aws/inventory.js")).readAssociations(
-            c.eks,
-            "prod",
-          );
+          const [a] = await readAssociations(c.eks, "prod");
           await c.eks.send(
             new UpdatePodIdentityAssociationCommand({
               clusterName: "prod",
@@ -373,16 +340,26 @@ describe("the migration state machine (synthesized definition, built bundle, loc
       },
     );
 
-    expect(result.report?.outcome).toBe("rolled-back");
+    // someone else's change to the association survives; the rollback says it could not undo it
+    expect(result.error?.name).toBe("MigrationRollbackIncomplete");
+    expect(result.report?.outcome).toBe("rollback-incomplete");
     expect(result.report?.error?.name).toBe("VerificationError");
+    expect(result.report?.undone?.incomplete).toEqual([
+      {
+        what: "association reports/reader",
+        difference: [expect.stringMatching(/now uses arn:aws:iam::\d+:role\/intruder: left as it is/)],
+      },
+    ]);
     expect(policiesEqual(await trustOf(c, "reader"), original)).toBe(true);
-    expect(await associationsOf(c, "prod")).toEqual([]);
+    expect(await associationsOf(c, "prod")).toEqual([
+      { slot: "reports/reader", role: "intruder", owned: false },
+    ]);
   });
 
   it("refuses invalid input with a clear error", async () => {
-    const result = await migrate({ clusterName: "prod", approval: "maybe", extra: 1 });
+    const result = await migrate({ clusterName: "prod", soakSeconds: -1, extra: 1 });
     expect(result.error?.name).toBe("InvalidMigrationInput");
-    expect(result.error?.cause).toMatch(/approval/);
+    expect(result.error?.cause).toMatch(/soakSeconds/);
     expect(result.error?.cause).toMatch(/extra/);
   });
 

@@ -251,7 +251,8 @@ describe("least privilege", () => {
 describe("state machines", () => {
   it("log ALL and trace, and their definitions pass asl-validator", () => {
     const machines = regional.findResources("AWS::StepFunctions::StateMachine");
-    expect(Object.keys(machines)).toHaveLength(3);
+    // wait loop, sweep fan-out, migration run, finalize, rollback
+    expect(Object.keys(machines)).toHaveLength(5);
     for (const m of Object.values(machines)) {
       expect(m.Properties.LoggingConfiguration.Level).toBe("ALL");
       expect(m.Properties.LoggingConfiguration.Destinations).toHaveLength(1);
@@ -273,7 +274,13 @@ describe("observability", () => {
       "ApproximateNumberOfMessagesVisible",
       "BreakerTrips",
       "Errors",
+      // migration run, finalize and rollback timed out (no report, no rollback)
+      "ExecutionsTimedOut",
+      "ExecutionsTimedOut",
+      "ExecutionsTimedOut",
       "FindingsCritical",
+      // a rollback that could not undo everything
+      "MigrationsRollbackIncomplete",
     ]);
     for (const a of Object.values(alarms)) expect(a.Properties.AlarmActions).toHaveLength(1);
     regional.hasResourceProperties("AWS::SNS::Subscription", {

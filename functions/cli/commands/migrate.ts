@@ -1,12 +1,24 @@
-import { randomUUID } from "node:crypto";
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from "@aws-sdk/client-sfn";
+import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { type Command, InvalidArgumentError } from "commander";
-import { parseMigrationInput } from "../../core/migration/input.js";
+import {
+  finalizeInputSchema,
+  migrationInputSchema,
+  rollbackInputSchema,
+} from "../../core/migration/input.js";
+import type { FinalizeReport } from "../../migration/actions/finalize.js";
 import type { MigrationReport } from "../../migration/actions/report.js";
-import { createMigrationDeps, type MigrationDeps } from "../../migration/deps.js";
-import { runMigrationTask } from "../../migration/index.js";
-import { KEYS } from "../../migration/plan.js";
-import { type ApprovalDecision, loadMigrationDefinition, runMigrationLocally } from "../migration-runner.js";
+import type { RollbackReport } from "../../migration/actions/rollback.js";
+import { executionArnOf, runKeyOf } from "../../migration/authority.js";
+import { createMigrationDeps, localMigrationEnv, type MigrationDeps } from "../../migration/deps.js";
+import { KEYS, type MigrationPlan, planHash } from "../../migration/plan.js";
+import {
+  type ApprovalDecision,
+  finalizeLocally,
+  loadMigrationDefinition,
+  rollbackLocally,
+  runMigrationLocally,
+} from "../migration-runner.js";
 import { UsageError } from "../podid.js";
 import { renderTable } from "../tables.js";
 import { terminalSafe } from "../terminal.js";
@@ -27,25 +39,31 @@ export function formatReport(report: MigrationReport): string {
   lines.push(
     renderTable(
       ["namespace/serviceaccount", "role", "via", "outcome", "why"],
-      report.serviceAccounts.map((s) => [
-        `${s.namespace}/${s.serviceAccount}`,
-        s.role,
-        s.addon ? `add-on ${s.addon}` : "association",
-        s.outcome,
-        (s.reasons ?? []).join("\n"),
-      ]),
+      report.serviceAccounts
+        .slice(0, 500)
+        .map((s) => [
+          `${s.namespace}/${s.serviceAccount}`,
+          s.role,
+          s.addon ? `add-on ${s.addon}` : "association",
+          s.outcome,
+          (s.reasons ?? []).join("\n"),
+        ]),
     ),
   );
+  if (report.serviceAccounts.length > 500)
+    lines.push(`… and ${report.serviceAccounts.length - 500} more (see --json)`);
   if (report.roles.length > 0) {
     lines.push(
       renderTable(
-        ["role", "service accounts", "trust size before → after", "IRSA trust removed"],
-        report.roles.map((r) => [
-          r.roleName,
-          r.serviceAccounts,
-          `${r.sizeBefore} → ${r.sizeAfterRemove ?? r.sizeAfterAdd}`,
-          r.irsaTrustRemoved ? "yes" : "no",
-        ]),
+        ["role", "service accounts", "trust size before → after", "scoped Pod Identity statements added"],
+        report.roles
+          .slice(0, 200)
+          .map((r) => [
+            r.roleName,
+            r.serviceAccounts,
+            `${r.sizeBefore} → ${r.sizeAfterAdd}`,
+            r.statementsAdded,
+          ]),
       ),
     );
   }
@@ -56,64 +74,136 @@ export function formatReport(report: MigrationReport): string {
   }
   for (const s of report.notFound) lines.push(`${s}: no role trusts it through this cluster's OIDC provider`);
   if (report.error) lines.push(`Error: ${report.error.name}: ${report.error.cause}`);
-  if (report.undone) {
-    const u = report.undone as {
-      restoredRoles: { roleName: string; equal: boolean }[];
-      deletedAssociations: string[];
-    };
-    lines.push(
-      `Rolled back: ${u.restoredRoles.map((r) => `${r.roleName} (${r.equal ? "trust policy equal to the original" : "NOT equal"})`).join(", ") || "no role"}; ${u.deletedAssociations.length} association(s) deleted`,
-    );
-  }
+  if (report.undone) lines.push(...formatRollback(report.undone));
   if (report.nextSteps.length > 0) lines.push("Next:", ...report.nextSteps.map((s) => `  - ${s}`));
   return `${lines.join("\n")}\n`;
 }
 
+function formatRollback(r: RollbackReport): string[] {
+  const lines = [
+    `Rollback of ${r.runId}: ${r.complete ? "complete" : "INCOMPLETE"}; statements removed from ${r.undoneRoles.join(", ") || "no role"}; ${r.deletedAssociations.length} association(s) deleted`,
+  ];
+  for (const i of r.incomplete)
+    lines.push(`  not undone: ${i.what}:`, ...i.difference.map((d) => `    ${d}`));
+  return lines;
+}
+
+/** The readable form of a finalize report. */
+export function formatFinalize(report: FinalizeReport & { outcome: string }): string {
+  const lines = [`Finalize ${report.runId} of cluster ${report.clusterName}: ${report.outcome}`];
+  lines.push(
+    renderTable(
+      ["namespace/serviceaccount", "role", "IRSA trust", "last IRSA use", "last Pod Identity use", "why"],
+      (report.decisions ?? [])
+        .slice(0, 500)
+        .map((d) => [
+          `${d.namespace}/${d.serviceAccount}`,
+          d.roleName,
+          d.removed ? "removed" : "kept",
+          d.lastIrsaUse ?? "none in window",
+          d.lastPodIdentityUse ?? "none seen",
+          d.error ? `${d.reason}; ${d.error}` : d.reason,
+        ]),
+    ),
+  );
+  for (const s of report.notMigrated ?? [])
+    lines.push(`${s}: still on IRSA, no Pod Identity association with its role (run the migration first)`);
+  return `${lines.join("\n")}\n`;
+}
+
+function isLocal(): boolean {
+  const endpoint = process.env.AWS_ENDPOINT_URL ?? "";
+  return process.env.PODID_LOCAL === "1" || /^https?:\/\/(127\.|localhost|\[::1\])/.test(endpoint);
+}
+
 async function migrationDeps(): Promise<MigrationDeps> {
+  const env = { ...process.env };
+  if (!env.MIGRATION_STATE_MACHINE_ARN) {
+    const probe = createMigrationDeps(
+      { ...env, ...localMigrationEnv("000000000000", "us-east-1") },
+      { endpointOverrides: true },
+    );
+    const { Account } = await probe.clients.sts.send(new GetCallerIdentityCommand({}));
+    const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1";
+    const local = localMigrationEnv(Account ?? "000000000000", region);
+    for (const [k, v] of Object.entries(local)) env[k] ??= v;
+  }
   // metrics are for the deployed functions; the CLI's stdout is the report
-  const { recordOutcome: _metrics, ...deps } = createMigrationDeps(process.env, { endpointOverrides: true });
-  await deps.store.ensureTable();
+  const { recordOutcome: _metrics, ...deps } = createMigrationDeps(env, { endpointOverrides: true });
+  if (isLocal()) await deps.store.ensureTable();
   return deps;
 }
 
-function requestFrom(opts: Record<string, unknown>): Record<string, unknown> {
+function runRequest(opts: Record<string, unknown>): Record<string, unknown> {
   return {
     clusterName: opts.cluster,
     ...(opts.serviceAccount ? { serviceAccounts: opts.serviceAccount } : {}),
-    ...(opts.removeIrsaTrust ? { removeIrsaTrust: true } : {}),
     ...(opts.dryRun ? { dryRun: true } : {}),
-    ...(opts.approval ? { approval: opts.approval } : {}),
     ...(opts.soakSeconds !== undefined ? { soakSeconds: opts.soakSeconds } : {}),
     ...(opts.maxConcurrency !== undefined ? { maxConcurrency: opts.maxConcurrency } : {}),
   };
 }
 
-async function decide(
-  opts: { cluster: string; migration?: string; reason?: string },
-  decision: ApprovalDecision["decision"],
-): Promise<string> {
+function parsed<T>(
+  schema: {
+    safeParse(v: unknown): {
+      success: boolean;
+      error?: { issues: { path: PropertyKey[]; message: string }[] };
+    };
+  },
+  value: unknown,
+): T {
+  const out = schema.safeParse(value);
+  if (!out.success)
+    throw new UsageError(
+      (out.error?.issues ?? []).map((i) => `${i.path.join(".") || "input"}: ${i.message}`).join("; "),
+    );
+  return value as T;
+}
+
+async function decide(opts: { run: string; reason?: string }, decision: ApprovalDecision["decision"]) {
   const deps = await migrationDeps();
-  const pending = await deps.store.get<{ migrationId: string; taskToken: string }>(
-    `pending#${opts.cluster}`,
-    "approval",
+  const arn = executionArnOf(deps.stateMachines.run, opts.run);
+  const execution = await deps.executions.describe(arn);
+  if (execution?.status !== "RUNNING") throw new UsageError(`run ${opts.run} is not running`);
+  const runKey = runKeyOf(execution);
+  const approval = await deps.store.get<{ taskToken: string; planHash: string; executionArn: string }>(
+    runKey,
+    KEYS.approval,
   );
-  const migrationId = opts.migration ?? pending?.migrationId;
-  if (!migrationId) throw new UsageError(`no migration of cluster ${opts.cluster} is waiting for approval`);
-  const approval = await deps.store.get<{ taskToken: string }>(migrationId, KEYS.approval);
-  if (!approval) throw new UsageError(`migration ${migrationId} is not waiting for approval`);
-  await deps.store.put(migrationId, `${KEYS.approval}#decision`, {
+  if (!approval || approval.executionArn !== arn)
+    throw new UsageError(`run ${opts.run} is not waiting for approval`);
+  const plan = await deps.store.getLarge<MigrationPlan>(runKey, KEYS.plan);
+  if (!plan || planHash(plan) !== approval.planHash)
+    throw new UsageError(
+      `refusing: the plan stored for run ${opts.run} is not the plan it asked approval for`,
+    );
+  process.stdout.write(
+    `Run ${opts.run} of cluster ${plan.clusterName} (plan ${approval.planHash}):\n${renderTable(
+      ["namespace/serviceaccount", "role", "via"],
+      plan.ready
+        .slice(0, 500)
+        .map((i) => [
+          `${i.namespace}/${i.serviceAccount}`,
+          i.roleName,
+          i.addonName ? `add-on ${i.addonName}` : "association",
+        ]),
+    )}\n${plan.roleEdits.length} role(s) get scoped Pod Identity trust; ${plan.refused.length} service account(s) refused; agent: ${plan.agent}\n`,
+  );
+  await deps.store.put(runKey, KEYS.decision, {
     decision,
     ...(opts.reason ? { reason: opts.reason } : {}),
+    by: "podid",
   });
   if (!approval.taskToken.startsWith("local:")) {
-    if (decision === "approved") {
+    if (decision === "approved")
       await deps.clients.sfn.send(
         new SendTaskSuccessCommand({
           taskToken: approval.taskToken,
           output: JSON.stringify({ approved: true }),
         }),
       );
-    } else {
+    else
       await deps.clients.sfn.send(
         new SendTaskFailureCommand({
           taskToken: approval.taskToken,
@@ -121,64 +211,71 @@ async function decide(
           cause: opts.reason ?? "rejected",
         }),
       );
-    }
   }
-  return migrationId;
 }
 
-/** `podid migrate plan|run|approve|reject` */
+/** `podid migrate plan|run|approve|reject|finalize|rollback` */
 export function registerMigrate(program: Command, setExit: (code: number) => void): void {
   const migrate = program
     .command("migrate")
     .description("staged IRSA → EKS Pod Identity migration of one cluster");
   migrate
     .command("plan")
-    .description("discover and preflight: what a migration would do")
+    .description("discover and preflight: what a migration would do (a dry-run execution)")
     .requiredOption("--cluster <name>", "the cluster")
     .option("--service-account <ns/sa>", "only this service account (repeatable)", collect)
-    .option("--remove-irsa-trust", "plan the IRSA trust removal too")
     .option("--json", "machine-readable output")
     .action(async (opts: Record<string, unknown>) => {
-      const parsed = parseMigrationInput({ ...requestFrom(opts), dryRun: true });
-      if (!parsed.ok) throw new UsageError(parsed.error);
+      const input = parsed<Record<string, unknown>>(migrationInputSchema, {
+        ...runRequest(opts),
+        dryRun: true,
+      });
       const deps = await migrationDeps();
-      const migrationId = `plan-${randomUUID()}`;
-      const task = { migrationId, request: parsed.request };
-      await runMigrationTask(deps, { action: "discover", ...task });
-      await runMigrationTask(deps, { action: "preflight", ...task });
-      const report = (await runMigrationTask(deps, {
-        action: "report",
-        ...task,
-        outcome: "dry-run",
-      })) as MigrationReport;
-      process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : terminalSafe(formatReport(report)));
+      const result = await runMigrationLocally({
+        definition: loadMigrationDefinition("run"),
+        deps,
+        input,
+        migrationId: `plan-${opts.cluster}-${Date.now()}`,
+      });
+      if (!result.report) throw new Error(`plan failed: ${result.error?.name}: ${result.error?.cause}`);
+      process.stdout.write(
+        opts.json ? `${JSON.stringify(result.report)}\n` : terminalSafe(formatReport(result.report)),
+      );
       setExit(0);
     });
   migrate
     .command("run")
-    .description("run the migration state machine locally against the AWS the SDK points at")
+    .description(
+      "run the migration state machine locally against the AWS the SDK points at (never removes IRSA trust)",
+    )
     .requiredOption("--cluster <name>", "the cluster")
     .option("--service-account <ns/sa>", "only this service account (repeatable)", collect)
-    .option("--remove-irsa-trust", "also remove this cluster's IRSA trust for the migrated service accounts")
     .option("--dry-run", "stop after preflight with the full plan")
     .option("--soak-seconds <n>", "wait between associating and verifying (default 300)", wholeNumber)
     .option("--max-concurrency <n>", "parallel writers (default 4)", wholeNumber)
-    .option("--approval <mode>", "none or task-token (wait for podid migrate approve)")
+    .option(
+      "--approval <mode>",
+      "wait (default: wait for podid migrate approve --run ID) or none (local account only)",
+    )
     .option("--json", "print the report as JSON")
     .action(async (opts: Record<string, unknown>) => {
-      const parsed = parseMigrationInput(requestFrom(opts));
-      if (!parsed.ok) throw new UsageError(parsed.error);
+      const input = parsed<Record<string, unknown>>(migrationInputSchema, runRequest(opts));
+      if (opts.approval !== undefined && opts.approval !== "wait" && opts.approval !== "none")
+        throw new UsageError("--approval is wait or none");
+      if (opts.approval === "none" && !isLocal())
+        throw new UsageError(
+          "--approval none is for the local account only: a run against AWS always waits for approval",
+        );
       const deps = await migrationDeps();
-      const migrationId = `${parsed.request.clusterName}-${Date.now()}`;
+      const migrationId = `${opts.cluster}-${Date.now()}`;
       const result = await runMigrationLocally({
-        definition: loadMigrationDefinition(),
+        definition: loadMigrationDefinition("run"),
         deps,
-        input: requestFrom(opts),
+        input,
         migrationId,
+        autoApprove: opts.approval === "none",
         onWaitingForApproval: (id) =>
-          process.stderr.write(
-            `Waiting for approval of ${id}: podid migrate approve --cluster ${parsed.request.clusterName} (or reject)\n`,
-          ),
+          process.stderr.write(`Waiting for approval: podid migrate approve --run ${id} (or reject)\n`),
       });
       if (result.report)
         process.stdout.write(
@@ -188,8 +285,7 @@ export function registerMigrate(program: Command, setExit: (code: number) => voi
         process.stderr.write(
           terminalSafe(`podid: migration failed: ${result.error.name}: ${result.error.cause}\n`),
         );
-      const ok = result.status === "succeeded";
-      setExit(ok ? 0 : 1);
+      setExit(result.status === "succeeded" ? 0 : 1);
     });
   for (const [name, decision] of [
     ["approve", "approved"],
@@ -197,14 +293,76 @@ export function registerMigrate(program: Command, setExit: (code: number) => voi
   ] as const) {
     migrate
       .command(name)
-      .description(`${name} the migration of a cluster waiting at its approval gate`)
-      .requiredOption("--cluster <name>", "the cluster")
-      .option("--migration <id>", "the migration id (default: the one waiting for this cluster)")
+      .description(`${name} a run waiting at its approval gate (shows the plan it approves)`)
+      .requiredOption("--run <id>", "the run (execution name)")
       .option("--reason <text>", "why (recorded)")
-      .action(async (opts: { cluster: string; migration?: string; reason?: string }) => {
-        const id = await decide(opts, decision);
-        process.stdout.write(`Migration ${id}: ${decision}.\n`);
+      .action(async (opts: { run: string; reason?: string }) => {
+        await decide(opts, decision);
+        process.stdout.write(`Run ${opts.run}: ${decision}.\n`);
         setExit(0);
       });
   }
+  migrate
+    .command("finalize")
+    .description(
+      "remove this cluster's IRSA trust for migrated service accounts where CloudTrail shows no IRSA use",
+    )
+    .requiredOption("--cluster <name>", "the cluster")
+    .option("--service-account <ns/sa>", "only this service account (repeatable)", collect)
+    .option("--quiet-seconds <n>", "quiet window (default: the role's MaxSessionDuration)", wholeNumber)
+    .option(
+      "--evidence-lag-seconds <n>",
+      "CloudTrail delivery delay not counted as evidence (default 900)",
+      wholeNumber,
+    )
+    .option("--json", "print the report as JSON")
+    .action(async (opts: Record<string, unknown>) => {
+      const input = parsed<Record<string, unknown>>(finalizeInputSchema, {
+        clusterName: opts.cluster,
+        ...(opts.serviceAccount ? { serviceAccounts: opts.serviceAccount } : {}),
+        ...(opts.quietSeconds !== undefined ? { quietSeconds: opts.quietSeconds } : {}),
+        ...(opts.evidenceLagSeconds !== undefined ? { evidenceLagSeconds: opts.evidenceLagSeconds } : {}),
+      });
+      const deps = await migrationDeps();
+      const result = await finalizeLocally({
+        definition: loadMigrationDefinition("finalize"),
+        deps,
+        input,
+        migrationId: `finalize-${opts.cluster}-${Date.now()}`,
+      });
+      if (result.report)
+        process.stdout.write(
+          opts.json ? `${JSON.stringify(result.report)}\n` : formatFinalize(result.report),
+        );
+      else process.stderr.write(`podid: finalize failed: ${result.error?.name}: ${result.error?.cause}\n`);
+      setExit(result.status === "succeeded" ? 0 : 1);
+    });
+  migrate
+    .command("rollback")
+    .description("undo a finished run's own edits (compensating, never a snapshot)")
+    .requiredOption("--cluster <name>", "the cluster")
+    .requiredOption("--run <id>", "the run (execution name)")
+    .option("--json", "print the report as JSON")
+    .action(async (opts: Record<string, unknown>) => {
+      const input = parsed<Record<string, unknown>>(rollbackInputSchema, {
+        clusterName: opts.cluster,
+        runId: opts.run,
+      });
+      const deps = await migrationDeps();
+      const result = await rollbackLocally({
+        definition: loadMigrationDefinition("rollback"),
+        deps,
+        input,
+        migrationId: `rollback-${opts.run}-${Date.now()}`.slice(0, 80),
+      });
+      if (result.report) {
+        const r = result.report;
+        process.stdout.write(
+          opts.json
+            ? `${JSON.stringify(r)}\n`
+            : `${[`Rollback of ${opts.run}: ${r.outcome}`, ...(r.runId ? formatRollback(r) : [])].join("\n")}\n`,
+        );
+      } else process.stderr.write(`podid: rollback failed: ${result.error?.name}: ${result.error?.cause}\n`);
+      setExit(result.status === "succeeded" ? 0 : 1);
+    });
 }

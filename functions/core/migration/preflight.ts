@@ -1,7 +1,7 @@
 import { podIdentitySupport } from "../support.js";
-import { addPodIdentityTrust, removeIrsaTrust } from "../trust/edit.js";
 import { DEFAULT_TRUST_POLICY_SIZE_LIMIT } from "../trust/lint.js";
-import type { MigrationItem } from "./discover.js";
+import type { ExcludedItem, MigrationItem } from "./discover.js";
+import { addScopedPodTrust } from "./scope.js";
 
 /** A service account ready to migrate; `associated` when an association with its role already exists. */
 export interface ReadyItem extends MigrationItem {
@@ -20,7 +20,8 @@ export interface RoleEdit {
   subjects: string[];
   sizeBefore: number;
   sizeAfterAdd: number;
-  sizeAfterRemove?: number;
+  /** service accounts whose Pod Identity trust falls back to aws:SourceAccount (session tags disabled) */
+  unscoped: string[];
 }
 
 /** What preflight decided. */
@@ -28,19 +29,38 @@ export interface PreflightResult {
   ready: ReadyItem[];
   refused: RefusedItem[];
   roleEdits: RoleEdit[];
-  agent: "present" | "install";
+  /** "built-in": an EKS Auto Mode cluster, whose nodes run the agent (never installed there) */
+  agent: "present" | "install" | "built-in";
 }
 
 /** Everything preflight looks at (read by the adapters). */
 export interface PreflightInput {
-  cluster: { name: string; status: string; version: string; platformVersion: string; accountId: string };
+  cluster: {
+    name: string;
+    arn: string;
+    status: string;
+    version: string;
+    platformVersion: string;
+    accountId: string;
+    /** computeConfig.enabled of DescribeCluster */
+    autoMode?: boolean;
+  };
   items: MigrationItem[];
+  /** discovered but excluded by the trust policy itself (Deny, negations, undecidable) */
+  excluded?: ExcludedItem[];
   agentPresent: boolean;
   fargateProfiles: { name: string; selectors: { namespace: string; labels?: Record<string, string> }[] }[];
-  associations: { namespace: string; serviceAccount: string; roleArn: string; ownerArn?: string }[];
+  associations: {
+    namespace: string;
+    serviceAccount: string;
+    roleArn: string;
+    ownerArn?: string;
+    disableSessionTags?: boolean;
+  }[];
   trustByRole: Record<string, string>;
   providerArn: string;
-  removeIrsaTrust: boolean;
+  /** Sid tag of the statements this run adds */
+  runTag: string;
   sizeLimit?: number;
 }
 
@@ -84,6 +104,18 @@ export function preflight(input: PreflightInput): PreflightResult {
         `an association for ${item.namespace}/${item.serviceAccount} already uses another role (${current.roleArn})`,
       );
     }
+    if (item.kind === "addon" && item.addonSupportsPodIdentity === false) {
+      refuse(
+        item,
+        `add-on ${item.addonName} version ${item.addonVersion ?? "(unknown)"} does not support Pod Identity (DescribeAddonConfiguration lists no podIdentityConfiguration): update the add-on first`,
+      );
+    }
+    if (item.kind === "addon" && item.addonSupportsPodIdentity === undefined) {
+      refuse(
+        item,
+        `the Pod Identity configuration of add-on ${item.addonName} could not be read (undecided)`,
+      );
+    }
     if (item.kind === "service-account") {
       for (const profile of input.fargateProfiles) {
         const selector = profile.selectors.find((s) => s.namespace === item.namespace);
@@ -106,7 +138,17 @@ export function preflight(input: PreflightInput): PreflightResult {
     const added =
       trust === undefined
         ? undefined
-        : addPodIdentityTrust(trust, { sourceAccount: input.cluster.accountId });
+        : addScopedPodTrust(trust, {
+            accountId: input.cluster.accountId,
+            clusterArn: input.cluster.arn,
+            clusterName: input.cluster.name,
+            runTag: input.runTag,
+            serviceAccounts: items.map((i) => ({
+              namespace: i.namespace,
+              serviceAccount: i.serviceAccount,
+              sessionTags: !existing.get(`${i.namespace}/${i.serviceAccount}`)?.disableSessionTags,
+            })),
+          });
     if (!added?.ok) {
       for (const item of items) refuse(item, `the trust policy of role ${roleName} cannot be read or edited`);
       continue;
@@ -117,11 +159,8 @@ export function preflight(input: PreflightInput): PreflightResult {
       subjects,
       sizeBefore: added.sizeBefore,
       sizeAfterAdd: added.sizeAfter,
+      unscoped: added.unscoped,
     };
-    if (input.removeIrsaTrust) {
-      const removed = removeIrsaTrust(added.document, input.providerArn, subjects);
-      if (removed.ok) edit.sizeAfterRemove = removed.sizeAfter;
-    }
     if (added.sizeAfter > limit) {
       for (const item of items) {
         refuse(
@@ -144,6 +183,7 @@ export function preflight(input: PreflightInput): PreflightResult {
         associated: existing.get(`${item.namespace}/${item.serviceAccount}`)?.roleArn === item.roleArn,
       });
   }
+  for (const item of input.excluded ?? []) refused.push(item);
   const readyRoles = new Set(ready.map((i) => i.roleName));
   return {
     ready,
@@ -158,6 +198,6 @@ export function preflight(input: PreflightInput): PreflightResult {
         );
         return { ...e, subjects: e.subjects.filter((s) => keep.has(s)) };
       }),
-    agent: input.agentPresent ? "present" : "install",
+    agent: input.cluster.autoMode ? "built-in" : input.agentPresent ? "present" : "install",
   };
 }

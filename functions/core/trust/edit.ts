@@ -1,12 +1,19 @@
 import {
   evaluateConditions,
+  isNegated,
   isPodIdentityStatement,
   oidcProviders,
   POD_IDENTITY_SERVICE,
   providerHost,
   statementCovers,
 } from "./match.js";
-import { parseTrustDocument, parseTrustPolicy, policySize, type TrustStatement } from "./parse.js";
+import {
+  parseOperator,
+  parseTrustDocument,
+  parseTrustPolicy,
+  policySize,
+  type TrustStatement,
+} from "./parse.js";
 
 /** Result of an edit: the new document, whether anything changed, and the sizes. */
 export type EditResult =
@@ -144,6 +151,9 @@ export function removeIrsaTrust(
     let subsLeft = 0;
     let hadSub = false;
     for (const [operator, block] of Object.entries(condition)) {
+      // exclusions (StringNotEquals, StringNotLike, …) stay as written: removing a value there
+      // would widen the trust
+      if (isNegated(parseOperator(operator).base)) continue;
       for (const [key, value] of Object.entries(block)) {
         if (key.toLowerCase() !== subKey) continue;
         hadSub = true;

@@ -1,3 +1,5 @@
+import { evaluateConditionEntry } from "../iam/conditions.js";
+import { requestContext } from "../iam/context.js";
 import { sortFindings, type TrustFinding } from "./findings.js";
 import { lintIrsaStatement } from "./lint-irsa.js";
 import {
@@ -10,6 +12,7 @@ import {
   statementCovers,
 } from "./match.js";
 import { type ConditionTest, parseTrustPolicy, policySize, type TrustStatement } from "./parse.js";
+import { podRequestVerdict } from "./verdict.js";
 
 /** Default IAM limit for a role trust policy, in characters without whitespace. */
 export const DEFAULT_TRUST_POLICY_SIZE_LIMIT = 2048;
@@ -27,6 +30,29 @@ export interface LintOptions {
 
 export const EKS_CLUSTER_ARN =
   /^arn:aws[a-z-]*:eks:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
+
+/** An association ARN: `arn:aws:eks:<region>:<account>:podidentityassociation/<cluster>/<id>`. */
+export const EKS_ASSOCIATION_ARN =
+  /^arn:aws[a-z-]*:eks:[a-z0-9-]+:\d{12}:podidentityassociation\/[A-Za-z0-9][A-Za-z0-9_-]{0,99}\/[a-z0-9-]+$/;
+
+/**
+ * The fix for aws:SourceArn that cannot lock pods out: AWS does not document whether Pod Identity
+ * passes the cluster ARN or an association ARN, so both are listed.
+ */
+function SOURCE_ARN_FIX(region: string, account: string, cluster: string, partition = "aws"): string {
+  return `Use "ArnLike": {"aws:SourceArn": ["arn:${partition}:eks:${region}:${account}:cluster/${cluster}", "arn:${partition}:eks:${region}:${account}:podidentityassociation/${cluster}/*"]}: AWS does not document which of the two ARNs Pod Identity passes, so list both`;
+}
+
+/** Keys whose value the engine knows for every association (see trust/verdict.ts). */
+const KNOWABLE_KEYS = new Set([
+  "aws:sourceaccount",
+  "aws:sourcearn",
+  "aws:tagkeys",
+  "aws:requesttag/eks-cluster-arn",
+  "aws:requesttag/eks-cluster-name",
+  "aws:requesttag/kubernetes-namespace",
+  "aws:requesttag/kubernetes-service-account",
+]);
 
 const NARROWING_KEYS = new Set([
   "aws:sourceaccount",
@@ -79,7 +105,9 @@ function couldMatchClusterArn(pattern: string): boolean {
   return (
     compatible(parts[0]!, "arn") &&
     compatible(parts[2]!, "eks") &&
-    (resourcePrefix.startsWith("cluster/") || "cluster/".startsWith(resourcePrefix))
+    ["cluster/", "podidentityassociation/"].some(
+      (kind) => resourcePrefix.startsWith(kind) || kind.startsWith(resourcePrefix),
+    )
   );
 }
 
@@ -108,14 +136,18 @@ function lintSourceArn(s: TrustStatement, out: TrustFinding[]): void {
             "Use ArnLike for patterns and ArnEquals for exact cluster ARNs",
           ),
         );
-      } else if (wildcard ? !couldMatchClusterArn(value) : !EKS_CLUSTER_ARN.test(value)) {
+      } else if (
+        wildcard
+          ? !couldMatchClusterArn(value)
+          : !EKS_CLUSTER_ARN.test(value) && !EKS_ASSOCIATION_ARN.test(value)
+      ) {
         out.push(
           finding(
             "SOURCE_ARN_INVALID",
             "error",
             s.index,
-            `aws:SourceArn "${value}" is not an EKS cluster ARN; Pod Identity sets aws:SourceArn to the cluster's ARN`,
-            "Use arn:aws:eks:<region>:<account>:cluster/<name>",
+            `aws:SourceArn "${value}" is neither an EKS cluster ARN nor an association ARN of a cluster, so no pod's request matches it`,
+            SOURCE_ARN_FIX("<region>", "<account>", "<cluster>"),
           ),
         );
       }
@@ -151,22 +183,99 @@ function lintPodIdentity(statements: TrustStatement[], options: LintOptions, out
     );
   }
   for (const s of pods) lintSourceArn(s, out);
+  if (assume.length > 0) lintVerdicts(statements, pods, options, out);
+}
+
+/** STS's verdict per cluster ARN, keys the engine can never know, and unscoped statements. */
+function lintVerdicts(
+  statements: TrustStatement[],
+  pods: TrustStatement[],
+  options: LintOptions,
+  out: TrustFinding[],
+): void {
+  const first = pods[0]!.index;
   for (const clusterArn of options.clusterArns ?? []) {
-    const allowed = assume.some((s) =>
-      s.conditions
-        .filter((t) => t.keyLower === "aws:sourcearn")
-        .every((t) => evaluateCondition(t, { "aws:sourcearn": clusterArn }) !== "no-match"),
-    );
-    if (assume.length > 0 && !allowed) {
+    const [, partition = "aws", , region = "", account = ""] = clusterArn.split(":");
+    const name = clusterArn.split("/").slice(1).join("/");
+    const v = podRequestVerdict(statements, {
+      accountId: account,
+      cluster: { name, arn: clusterArn },
+      ...(options.sessionTagsDisabled ? { sessionTagsDisabled: true } : {}),
+    });
+    if (v.verdict === "refused" && !(v.code === "SOURCE_ACCOUNT_MISMATCH" && options.accountId)) {
       out.push(
         finding(
-          "SOURCE_ARN_EXCLUDES_CLUSTER",
+          v.code,
           "error",
-          assume[0]!.index,
-          `Pods of cluster ${clusterArn} cannot assume the role: the aws:SourceArn condition does not allow it`,
-          `Add ${clusterArn} to the aws:SourceArn values (or widen the ArnLike pattern)`,
+          first,
+          `Pods of cluster ${clusterArn} cannot assume the role: ${v.reason}`,
+          v.code === "SOURCE_ARN_EXCLUDES_CLUSTER"
+            ? SOURCE_ARN_FIX(region, account, name, partition)
+            : "Widen the condition so it holds for the values Pod Identity sends (cluster, namespace, service account)",
         ),
       );
+    } else if (v.verdict === "undecided") {
+      out.push(
+        finding(
+          "TRUST_UNDECIDED",
+          "warning",
+          first,
+          `Whether STS accepts pods of ${clusterArn} is undecided: ${v.reason}`,
+          "Condition only on keys Pod Identity always sends (aws:SourceAccount, aws:SourceArn, aws:RequestTag/eks-cluster-arn, eks-cluster-name, kubernetes-namespace, kubernetes-service-account)",
+        ),
+      );
+    }
+  }
+  for (const s of pods) {
+    if (s.conditions.length === 0) {
+      out.push(
+        finding(
+          "POD_TRUST_UNSCOPED",
+          "warning",
+          s.index,
+          "pods.eks.amazonaws.com is trusted without any condition: every association in the account, in any cluster and namespace, can use this role",
+          `Add "StringEquals": {"aws:SourceAccount": "<account>"} and scope it to clusters (aws:SourceArn) or to service accounts (aws:RequestTag/kubernetes-namespace, kubernetes-service-account)`,
+        ),
+      );
+    }
+    if (!options.clusterArns?.length) {
+      for (const t of s.conditions) {
+        if (KNOWABLE_KEYS.has(t.keyLower)) continue;
+        out.push(
+          finding(
+            "TRUST_UNDECIDED",
+            "warning",
+            s.index,
+            `STS evaluates ${t.key}, whose value the engine cannot know before a pod asks (undocumented for Pod Identity, or set per pod): whether pods are accepted is undecided`,
+            "Condition only on keys Pod Identity always sends (aws:SourceAccount, aws:SourceArn, aws:RequestTag/eks-cluster-arn, eks-cluster-name, kubernetes-namespace, kubernetes-service-account)",
+          ),
+        );
+      }
+    }
+    if (options.sessionTagsDisabled) {
+      for (const t of s.conditions) {
+        if (!t.keyLower.startsWith("aws:requesttag/")) continue;
+        let holds: unknown = true;
+        try {
+          holds = evaluateConditionEntry(
+            { operator: t.operator, key: t.key, values: t.values },
+            requestContext(),
+          );
+        } catch {
+          holds = "unknown";
+        }
+        if (holds === false) {
+          out.push(
+            finding(
+              "REQUEST_TAG_EXCLUDES",
+              "error",
+              s.index,
+              `${t.key} is required but the associations disable session tags, so STS receives no request tags and refuses every pod`,
+              "Enable session tags (pod-identity/session-tags=enabled) or remove the aws:RequestTag condition",
+            ),
+          );
+        }
+      }
     }
   }
 }

@@ -10,10 +10,10 @@ import pLimit from "p-limit";
 import { withRoleVisibilityRetry } from "../../aws/apply.js";
 import { iamRoleCheck } from "../../aws/role-check.js";
 import { AutopilotError } from "../../core/errors.js";
-import type { MigrationRequest } from "../../core/migration/input.js";
 import type { ReadyItem } from "../../core/migration/preflight.js";
+import type { ExecutionContext } from "../authority.js";
 import type { MigrationDeps } from "../deps.js";
-import { KEYS, migrationTags } from "../plan.js";
+import { type AddonRecord, KEYS, migrationTags } from "../plan.js";
 import { loadPlan } from "./load-plan.js";
 
 /** Back-off for a role EKS cannot see yet (IAM eventual consistency), as the reconciler uses it. */
@@ -51,7 +51,7 @@ export async function associationOf(
 
 async function associateServiceAccount(
   deps: MigrationDeps,
-  migrationId: string,
+  ctx: ExecutionContext,
   clusterName: string,
   item: ReadyItem,
 ): Promise<"created" | "converged"> {
@@ -64,12 +64,13 @@ async function associateServiceAccount(
           namespace: item.namespace,
           serviceAccount: item.serviceAccount,
           roleArn: item.roleArn,
-          tags: migrationTags(migrationId),
+          tags: migrationTags(ctx.name),
         }),
       ),
     );
-    await deps.store.put(migrationId, KEYS.association(item), {
+    await deps.store.put(ctx.runKey, KEYS.association(item), {
       associationId: out.association?.associationId,
+      roleArn: item.roleArn,
     });
     return "created";
   } catch (error) {
@@ -85,7 +86,7 @@ async function associateServiceAccount(
 
 async function associateAddon(
   deps: MigrationDeps,
-  migrationId: string,
+  ctx: ExecutionContext,
   clusterName: string,
   addonName: string,
   items: ReadyItem[],
@@ -100,12 +101,14 @@ async function associateAddon(
     if (association?.serviceAccount && association.roleArn)
       current.push({ serviceAccount: association.serviceAccount, roleArn: association.roleArn });
   }
-  await deps.store.put(
-    migrationId,
-    KEYS.addon(addonName),
-    { podIdentityAssociations: current },
-    { onlyIfAbsent: true },
-  );
+  const record: AddonRecord = {
+    before: current.filter((c) => items.some((i) => i.serviceAccount === c.serviceAccount)),
+    added: items
+      .filter((i) => !current.some((c) => c.serviceAccount === i.serviceAccount && c.roleArn === i.roleArn))
+      .map((i) => ({ serviceAccount: i.serviceAccount, roleArn: i.roleArn })),
+  };
+  // what this run changes, recorded before the change (a retry keeps the first record)
+  await deps.store.put(ctx.runKey, KEYS.addon(addonName), record, { onlyIfAbsent: true });
   const merged = [...current.filter((c) => !items.some((i) => i.serviceAccount === c.serviceAccount))];
   for (const item of items) merged.push({ serviceAccount: item.serviceAccount, roleArn: item.roleArn });
   const roles = items.map((i) => ({ roleArn: i.roleArn, disableSessionTags: false }));
@@ -125,24 +128,19 @@ async function associateAddon(
  * Stage 6: creates the associations (409 on the same role converges) and moves add-on service
  * accounts through UpdateAddon podIdentityAssociations, never as plain service accounts.
  */
-export async function associate(
-  deps: MigrationDeps,
-  payload: { migrationId: string; request: MigrationRequest },
-) {
-  const plan = await loadPlan(deps, payload.migrationId);
-  const limit = pLimit(payload.request.maxConcurrency);
+export async function associate(deps: MigrationDeps, ctx: ExecutionContext<"run">) {
+  const plan = await loadPlan(deps, ctx.runKey);
+  const limit = pLimit(ctx.request.maxConcurrency);
   const plain = plan.ready.filter((i) => i.kind === "service-account" && !i.associated);
   const outcomes = await Promise.all(
-    plain.map((item) =>
-      limit(() => associateServiceAccount(deps, payload.migrationId, plan.clusterName, item)),
-    ),
+    plain.map((item) => limit(() => associateServiceAccount(deps, ctx, plan.clusterName, item))),
   );
   const addonItems = plan.ready.filter((i) => i.kind === "addon" && !i.associated);
   const byAddon = new Map<string, ReadyItem[]>();
   for (const item of addonItems)
     byAddon.set(item.addonName ?? "", [...(byAddon.get(item.addonName ?? "") ?? []), item]);
   for (const [addonName, items] of byAddon)
-    await associateAddon(deps, payload.migrationId, plan.clusterName, addonName, items);
+    await associateAddon(deps, ctx, plan.clusterName, addonName, items);
   return {
     created: outcomes.filter((o) => o === "created").length,
     converged: outcomes.filter((o) => o === "converged").length,

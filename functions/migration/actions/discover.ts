@@ -1,24 +1,26 @@
-import { describeCluster, listRolesWithTrust, readAddons } from "../../aws/inventory.js";
+import { describeCluster, listRolesWithTrust } from "../../aws/inventory.js";
+import { isAutoMode, readAddonRefs } from "../../aws/migration-inventory.js";
 import { ValidationError } from "../../core/errors.js";
 import { discover as discoverItems } from "../../core/migration/discover.js";
-import type { MigrationRequest } from "../../core/migration/input.js";
+import type { ExecutionContext } from "../authority.js";
 import type { MigrationDeps } from "../deps.js";
+import { acquireClusterLease } from "../leases.js";
 import { KEYS, type StoredDiscovery } from "../plan.js";
 
-/** Stage 1: from IAM alone, the service accounts whose roles trust this cluster's OIDC provider. */
-export async function discover(
-  deps: MigrationDeps,
-  payload: { migrationId: string; request: MigrationRequest },
-) {
+/** Stage 1: takes the cluster's lease; from IAM, the service accounts whose roles trust its OIDC provider. */
+export async function discover(deps: MigrationDeps, ctx: ExecutionContext<"run">) {
   const { clients, store } = deps;
-  const cluster = await describeCluster(clients.eks, payload.request.clusterName);
-  if (!cluster) throw new ValidationError(`cluster ${payload.request.clusterName} does not exist`);
+  const request = ctx.request;
+  const cluster = await describeCluster(clients.eks, request.clusterName);
+  if (!cluster) throw new ValidationError(`cluster ${request.clusterName} does not exist`);
   if (!cluster.oidcIssuer)
     throw new ValidationError(`cluster ${cluster.name} has no OIDC issuer: nothing uses IRSA there`);
+  await acquireClusterLease(deps, ctx, cluster.name);
   const accountId = cluster.arn.split(":")[4] ?? "";
-  const [roles, addons] = await Promise.all([
+  const [roles, addons, autoMode] = await Promise.all([
     listRolesWithTrust(clients.iam),
-    readAddons(clients.eks, cluster.name),
+    readAddonRefs(clients.eks, cluster.name),
+    isAutoMode(clients.eks, cluster.name),
   ]);
   const found = discoverItems({
     accountId,
@@ -26,13 +28,20 @@ export async function discover(
     roles,
     addons,
     partition: cluster.arn.split(":")[1] ?? "aws",
-    ...(payload.request.serviceAccounts ? { requested: payload.request.serviceAccounts } : {}),
+    ...(request.serviceAccounts ? { requested: request.serviceAccounts } : {}),
   });
-  const stored: StoredDiscovery = { ...found, clusterName: cluster.name, clusterArn: cluster.arn, accountId };
-  await store.put(payload.migrationId, KEYS.discovery, stored);
+  const stored: StoredDiscovery = {
+    ...found,
+    clusterName: cluster.name,
+    clusterArn: cluster.arn,
+    accountId,
+    autoMode,
+  };
+  await store.putLarge(ctx.runKey, KEYS.discovery, stored);
   return {
     serviceAccounts: found.items.length,
     addonServiceAccounts: found.items.filter((i) => i.kind === "addon").length,
+    excluded: found.excluded.length,
     wildcards: found.wildcards.length,
     notFound: found.notFound.length,
   };

@@ -1,56 +1,42 @@
 import { GetRoleCommand, UpdateAssumeRolePolicyCommand } from "@aws-sdk/client-iam";
-import pLimit from "p-limit";
 import { decodeTrust } from "../../aws/inventory.js";
-import { AutopilotError } from "../../core/errors.js";
-import type { RoleEdit } from "../../core/migration/preflight.js";
-import type { EditResult } from "../../core/trust/edit.js";
+import { TransientError } from "../../core/errors.js";
+import { policiesEqual } from "../../core/trust/edit.js";
 import type { MigrationDeps } from "../deps.js";
-import { KEYS } from "../plan.js";
+
+/** Reads a role's current trust policy (decoded) and its MaxSessionDuration. */
+export async function readRole(
+  deps: MigrationDeps,
+  roleName: string,
+): Promise<{ trust: string; maxSessionSeconds: number }> {
+  const { Role } = await deps.clients.iam.send(new GetRoleCommand({ RoleName: roleName }));
+  return {
+    trust: decodeTrust(Role?.AssumeRolePolicyDocument ?? ""),
+    maxSessionSeconds: Role?.MaxSessionDuration ?? 3600,
+  };
+}
 
 /** Reads a role's current trust policy (decoded). */
 export async function currentTrust(deps: MigrationDeps, roleName: string): Promise<string> {
-  const { Role } = await deps.clients.iam.send(new GetRoleCommand({ RoleName: roleName }));
-  return decodeTrust(Role?.AssumeRolePolicyDocument ?? "");
+  return (await readRole(deps, roleName)).trust;
 }
 
-type Edited = Extract<EditResult, { ok: true }>;
-
 /**
- * One writer per role: reads its trust policy, snapshots it before the run's first change (the
- * first snapshot wins, so a retried step never overwrites the original), applies `edit`, and
- * writes the document only when it changed. Roles are edited `maxConcurrency` at a time.
+ * Writes a trust policy and waits until IAM reads it back (IAM is eventually consistent: a
+ * read-modify-write by the next lease holder must see this write). Throws TransientError when it
+ * never shows.
  */
-export async function editTrustPolicies<T extends Edited>(
+export async function writeTrust(
   deps: MigrationDeps,
-  migrationId: string,
-  roleEdits: RoleEdit[],
-  maxConcurrency: number,
-  what: string,
-  edit: (trust: string, roleEdit: RoleEdit) => T | { ok: false; reason: string },
-): Promise<{ roleEdit: RoleEdit; result: T }[]> {
-  const limit = pLimit(maxConcurrency);
-  return await Promise.all(
-    roleEdits.map((roleEdit) =>
-      limit(async () => {
-        const trust = await currentTrust(deps, roleEdit.roleName);
-        await deps.store.put(
-          migrationId,
-          KEYS.role(roleEdit.roleName),
-          { original: trust },
-          { onlyIfAbsent: true },
-        );
-        const result = edit(trust, roleEdit);
-        if (!result.ok) throw new AutopilotError(`cannot ${what} ${roleEdit.roleName}: ${result.reason}`);
-        if (result.changed) {
-          await deps.clients.iam.send(
-            new UpdateAssumeRolePolicyCommand({
-              RoleName: roleEdit.roleName,
-              PolicyDocument: JSON.stringify(result.document),
-            }),
-          );
-        }
-        return { roleEdit, result };
-      }),
-    ),
+  roleName: string,
+  document: Record<string, unknown>,
+): Promise<void> {
+  await deps.clients.iam.send(
+    new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: JSON.stringify(document) }),
   );
+  for (let attempt = 0; attempt < 8; attempt++) {
+    if (policiesEqual(await currentTrust(deps, roleName), document)) return;
+    await deps.sleep(Math.min(2000, 100 * 2 ** attempt));
+  }
+  throw new TransientError(`the trust policy written to ${roleName} does not read back`);
 }

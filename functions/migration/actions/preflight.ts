@@ -7,19 +7,16 @@ import {
   readFargateProfiles,
 } from "../../aws/inventory.js";
 import { ValidationError } from "../../core/errors.js";
-import type { MigrationRequest } from "../../core/migration/input.js";
 import { preflight as check } from "../../core/migration/preflight.js";
+import type { ExecutionContext } from "../authority.js";
 import type { MigrationDeps } from "../deps.js";
-import { KEYS, type MigrationPlan, type StoredDiscovery } from "../plan.js";
+import { KEYS, type MigrationPlan, planHash, runTagOf, type StoredDiscovery } from "../plan.js";
 
 /** Stage 2: per service account, every reason it cannot be migrated; stores the plan. */
-export async function preflight(
-  deps: MigrationDeps,
-  payload: { migrationId: string; request: MigrationRequest },
-) {
+export async function preflight(deps: MigrationDeps, ctx: ExecutionContext<"run">) {
   const { clients, store } = deps;
-  const discovery = await store.get<StoredDiscovery>(payload.migrationId, KEYS.discovery);
-  if (!discovery) throw new ValidationError(`no discovery stored for migration ${payload.migrationId}`);
+  const discovery = await store.getLarge<StoredDiscovery>(ctx.runKey, KEYS.discovery);
+  if (!discovery) throw new ValidationError(`no discovery stored for run ${ctx.name}`);
   const cluster = await describeCluster(clients.eks, discovery.clusterName);
   if (!cluster) throw new ValidationError(`cluster ${discovery.clusterName} does not exist any more`);
   const [addons, associations, fargateProfiles, roles] = await Promise.all([
@@ -30,8 +27,9 @@ export async function preflight(
   ]);
   const needed = new Set(discovery.items.map((i) => i.roleName));
   const result = check({
-    cluster: { ...cluster, accountId: discovery.accountId },
+    cluster: { ...cluster, accountId: discovery.accountId, autoMode: discovery.autoMode },
     items: discovery.items,
+    excluded: discovery.excluded,
     agentPresent: addons.includes(AGENT_ADDON),
     fargateProfiles,
     associations,
@@ -39,7 +37,7 @@ export async function preflight(
       roles.filter((r) => needed.has(r.name)).map((r) => [r.name, r.trustPolicy]),
     ),
     providerArn: discovery.providerArn,
-    removeIrsaTrust: payload.request.removeIrsaTrust,
+    runTag: runTagOf(ctx.runKey),
     sizeLimit: deps.sizeLimit,
   });
   const plan: MigrationPlan = {
@@ -51,7 +49,8 @@ export async function preflight(
     wildcards: discovery.wildcards,
     notFound: discovery.notFound,
   };
-  await store.put(payload.migrationId, KEYS.plan, plan);
+  await store.putLarge(ctx.runKey, KEYS.plan, plan);
+  await store.put(ctx.runKey, KEYS.planHash, { hash: planHash(plan) });
   return {
     ready: result.ready.length,
     toAssociate: result.ready.filter((i) => !i.associated).length,

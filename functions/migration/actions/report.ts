@@ -1,7 +1,9 @@
 import type { MigrationItem } from "../../core/migration/discover.js";
-import type { MigrationRequest } from "../../core/migration/input.js";
+import type { ExecutionContext } from "../authority.js";
 import type { MigrationDeps } from "../deps.js";
-import { KEYS, type MigrationPlan } from "../plan.js";
+import { releaseClusterLease } from "../leases.js";
+import { KEYS, type MigrationPlan, type TrustEditRecord } from "../plan.js";
+import type { FinalizeReport } from "./finalize.js";
 import type { RollbackReport } from "./rollback.js";
 
 /** How a run ended. */
@@ -11,6 +13,7 @@ export type MigrationOutcome =
   | "nothing-to-do"
   | "rejected"
   | "rolled-back"
+  | "rollback-incomplete"
   | "failed";
 
 /** Per service account, what happened. */
@@ -24,49 +27,80 @@ export interface ServiceAccountReport {
   reasons?: string[];
 }
 
-/** Step 10: the report: per service account its outcome, and what the operator must do next. */
-export async function report(
-  deps: MigrationDeps,
-  payload: {
-    migrationId: string;
-    request: MigrationRequest;
-    outcome: MigrationOutcome;
-    error?: { Error?: string; Cause?: string };
-    rollback?: RollbackReport;
-  },
-) {
-  const plan = await deps.store.get<MigrationPlan>(payload.migrationId, KEYS.plan);
-  const { outcome } = payload;
-  const readyOutcome = (associated: boolean): ServiceAccountReport["outcome"] => {
-    if (outcome === "dry-run") return associated ? "already-migrated" : "planned";
-    if (outcome === "succeeded") return associated ? "already-migrated" : "migrated";
-    if (outcome === "rolled-back") return "rolled-back";
-    return "not-attempted";
-  };
-  const entry = (i: MigrationItem, outcome: ServiceAccountReport["outcome"]): ServiceAccountReport => ({
+/** The full report of a run (stored; the execution state keeps only a summary). */
+export interface MigrationReport {
+  migrationId: string;
+  clusterName: string;
+  outcome: MigrationOutcome;
+  dryRun: boolean;
+  serviceAccounts: ServiceAccountReport[];
+  wildcards: MigrationPlan["wildcards"];
+  notFound: string[];
+  roles: {
+    roleName: string;
+    serviceAccounts: number;
+    sizeBefore: number;
+    sizeAfterAdd: number;
+    statementsAdded: number;
+    /** service accounts whose Pod Identity trust is aws:SourceAccount only (session tags disabled) */
+    unscoped: string[];
+  }[];
+  agent: MigrationPlan["agent"] | "unknown";
+  error?: { name?: string; cause?: string };
+  undone?: RollbackReport;
+  nextSteps: string[];
+}
+
+/** Outcome of a finalize or rollback execution's report step. */
+export type PhaseOutcome = "succeeded" | "incomplete" | "failed" | "rollback-incomplete";
+
+function entry(i: MigrationItem, outcome: ServiceAccountReport["outcome"]): ServiceAccountReport {
+  return {
     namespace: i.namespace,
     serviceAccount: i.serviceAccount,
     role: i.roleName,
     kind: i.kind,
     ...(i.addonName ? { addon: i.addonName } : {}),
     outcome,
-  });
+  };
+}
+
+async function runReport(
+  deps: MigrationDeps,
+  ctx: ExecutionContext<"run">,
+  outcome: MigrationOutcome,
+  error: { Error?: string; Cause?: string } | undefined,
+): Promise<MigrationReport> {
+  const plan = await deps.store.getLarge<MigrationPlan>(ctx.runKey, KEYS.plan);
+  const undone = await deps.store.getLarge<RollbackReport>(ctx.runKey, KEYS.rollback);
+  const edits = await deps.store.list<TrustEditRecord>(ctx.runKey, "edit#");
+  const readyOutcome = (associated: boolean): ServiceAccountReport["outcome"] => {
+    if (outcome === "dry-run") return associated ? "already-migrated" : "planned";
+    if (outcome === "succeeded") return associated ? "already-migrated" : "migrated";
+    if (outcome === "rolled-back") return "rolled-back";
+    return "not-attempted";
+  };
   const serviceAccounts: ServiceAccountReport[] = [
     ...(plan?.ready ?? []).map((i) => entry(i, readyOutcome(i.associated))),
     ...(plan?.refused ?? []).map((i) => ({ ...entry(i, "refused"), reasons: i.reasons })),
   ].sort((a, b) => `${a.namespace}/${a.serviceAccount}`.localeCompare(`${b.namespace}/${b.serviceAccount}`));
-  const irsaRemoved = await deps.store.list<{ subjects: string[] }>(payload.migrationId, "irsa#");
   const nextSteps: string[] = [];
+  const roles = (plan?.roleEdits ?? []).map((e) => ({
+    roleName: e.roleName,
+    serviceAccounts: e.subjects.length,
+    sizeBefore: e.sizeBefore,
+    sizeAfterAdd: e.sizeAfterAdd,
+    statementsAdded:
+      edits.find((r) => r.data.roleName === e.roleName && r.data.written)?.data.statements.length ?? 0,
+    unscoped: e.unscoped ?? [],
+  }));
   if (outcome === "succeeded") {
     const byNamespace = new Map<string, string[]>();
-    for (const sa of serviceAccounts.filter(
-      (s) => s.outcome === "migrated" && s.kind === "service-account",
-    )) {
+    for (const sa of serviceAccounts.filter((s) => s.outcome === "migrated" && s.kind === "service-account"))
       byNamespace.set(sa.namespace, [...(byNamespace.get(sa.namespace) ?? []), sa.serviceAccount]);
-    }
-    for (const [ns, accounts] of byNamespace) {
+    for (const [ns, accounts] of [...byNamespace].slice(0, 50)) {
       nextSteps.push(
-        `Restart the workloads in namespace ${ns} that use ${accounts.join(", ")}: running pods keep their IRSA credentials until restarted.`,
+        `Restart the workloads in namespace ${ns} that use ${accounts.slice(0, 20).join(", ")}${accounts.length > 20 ? ` and ${accounts.length - 20} more` : ""}: running pods keep their IRSA credentials until restarted.`,
       );
     }
     const addons = [
@@ -74,42 +108,89 @@ export async function report(
     ];
     for (const a of addons)
       nextSteps.push(`Add-on ${a} now uses Pod Identity; EKS restarts its pods with the update.`);
-    if (!payload.request.removeIrsaTrust && serviceAccounts.some((s) => s.outcome === "migrated")) {
+    for (const r of roles.filter((r) => r.unscoped.length > 0))
       nextSteps.push(
-        "Once the restarted pods work, run the migration again with --remove-irsa-trust to drop this cluster's IRSA trust for them.",
+        `Role ${r.roleName}: ${r.unscoped.join(", ")} have session tags disabled, so their Pod Identity trust is limited by aws:SourceAccount and the association alone.`,
       );
-    }
+    if (serviceAccounts.some((s) => s.outcome === "migrated" || s.outcome === "already-migrated"))
+      nextSteps.push(
+        `IRSA trust is still in place. Once the pods run on Pod Identity, run: podid migrate finalize --cluster ${ctx.request.clusterName} (it removes this cluster's IRSA trust only where CloudTrail shows no IRSA use).`,
+      );
   }
   if (outcome === "dry-run") nextSteps.push("Run without --dry-run to migrate the planned service accounts.");
-  if (plan?.wildcards.some((w) => w.matchedRequested.length === 0)) {
+  if (plan?.wildcards.some((w) => w.matchedRequested.length === 0))
     nextSteps.push(
       "Roles with wildcard subs were not migrated: name their service accounts with --service-account namespace/name.",
     );
-  }
   if (outcome === "rolled-back")
-    nextSteps.push("Nothing changed in the end: fix the cause above and run again.");
+    nextSteps.push("This run's own changes were undone: fix the cause above and run again.");
+  if (outcome === "rollback-incomplete")
+    nextSteps.push(
+      "The rollback is INCOMPLETE: the documents listed under 'not undone' were changed by someone else after this run wrote them and were left as they are. Reconcile them by hand.",
+    );
   return {
-    migrationId: payload.migrationId,
-    clusterName: payload.request.clusterName,
+    migrationId: ctx.name,
+    clusterName: ctx.request.clusterName,
     outcome,
-    dryRun: payload.request.dryRun,
+    dryRun: ctx.request.dryRun,
     serviceAccounts,
     wildcards: plan?.wildcards ?? [],
     notFound: plan?.notFound ?? [],
-    roles: (plan?.roleEdits ?? []).map((e) => ({
-      roleName: e.roleName,
-      serviceAccounts: e.subjects.length,
-      sizeBefore: e.sizeBefore,
-      sizeAfterAdd: e.sizeAfterAdd,
-      ...(e.sizeAfterRemove !== undefined ? { sizeAfterRemove: e.sizeAfterRemove } : {}),
-      irsaTrustRemoved: irsaRemoved.some((r) => r.sk === KEYS.irsaRemoved(e.roleName)),
-    })),
-    agent: plan?.agent ?? "present",
-    ...(payload.error ? { error: { name: payload.error.Error, cause: payload.error.Cause } } : {}),
-    ...(payload.rollback ? { undone: payload.rollback } : {}),
+    roles,
+    agent: plan?.agent ?? "unknown",
+    ...(error ? { error: { name: error.Error, cause: error.Cause } } : {}),
+    ...(undone ? { undone } : {}),
     nextSteps,
   };
 }
 
-/** The report a run ends with. */
-export type MigrationReport = Awaited<ReturnType<typeof report>>;
+/**
+ * The last step of every execution: builds the full report from the execution's own records,
+ * stores it (of any size), releases the cluster lease, records the outcome metric, and returns a
+ * small summary for the execution state.
+ */
+export async function report(
+  deps: MigrationDeps,
+  ctx: ExecutionContext,
+  outcome: MigrationOutcome,
+  error: { Error?: string; Cause?: string } | undefined,
+) {
+  let summary: Record<string, unknown>;
+  if (ctx.phase === "run") {
+    const full = await runReport(deps, ctx as ExecutionContext<"run">, outcome, error);
+    await deps.store.putLarge(ctx.runKey, KEYS.report, full);
+    summary = {
+      migrationId: full.migrationId,
+      clusterName: full.clusterName,
+      outcome,
+      serviceAccounts: full.serviceAccounts.length,
+      refused: full.serviceAccounts.filter((s) => s.outcome === "refused").length,
+      ...(full.undone ? { rollbackComplete: full.undone.complete } : {}),
+    };
+  } else if (ctx.phase === "finalize") {
+    const full = await deps.store.getLarge<FinalizeReport>(ctx.runKey, KEYS.finalize);
+    const complete = outcome === "succeeded" && full?.complete === true;
+    outcome = complete ? "succeeded" : outcome === "succeeded" ? "failed" : outcome;
+    summary = {
+      runId: ctx.name,
+      clusterName: (ctx.request as { clusterName: string }).clusterName,
+      outcome: complete ? "succeeded" : "incomplete",
+      removed: full?.decisions.filter((d) => d.removed).length ?? 0,
+      kept: full?.decisions.filter((d) => !d.removed).length ?? 0,
+      ...(error ? { error: { name: error.Error, cause: error.Cause } } : {}),
+    };
+    await deps.store.putLarge(ctx.runKey, KEYS.report, { ...(full ?? {}), ...summary });
+  } else {
+    const full = await deps.store.getLarge<RollbackReport>(ctx.runKey, KEYS.rollback);
+    summary = {
+      runId: ctx.name,
+      clusterName: (ctx.request as { clusterName: string }).clusterName,
+      outcome: outcome === "succeeded" && full?.complete ? "succeeded" : outcome,
+      ...(error ? { error: { name: error.Error, cause: error.Cause } } : {}),
+    };
+    await deps.store.putLarge(ctx.runKey, KEYS.report, { ...(full ?? {}), ...summary });
+  }
+  await releaseClusterLease(deps, ctx, (ctx.request as { clusterName: string }).clusterName);
+  deps.recordOutcome?.(String(summary.outcome));
+  return summary;
+}

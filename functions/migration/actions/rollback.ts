@@ -1,118 +1,241 @@
 import {
   DeletePodIdentityAssociationCommand,
+  DescribeAddonCommand,
+  DescribePodIdentityAssociationCommand,
+  ListPodIdentityAssociationsCommand,
   ResourceNotFoundException,
   UpdateAddonCommand,
 } from "@aws-sdk/client-eks";
-import { UpdateAssumeRolePolicyCommand } from "@aws-sdk/client-iam";
-import { readAssociations } from "../../aws/inventory.js";
-import { errorMessage } from "../../core/errors.js";
-import { policiesEqual } from "../../core/trust/edit.js";
+import { AutopilotError, errorMessage, ValidationError } from "../../core/errors.js";
+import { undoPodTrust } from "../../core/migration/scope.js";
+import { type ExecutionContext, executionArnOf, runKeyOf } from "../authority.js";
 import type { MigrationDeps } from "../deps.js";
-import { KEYS, type MigrationPlan } from "../plan.js";
-import { currentTrust } from "./edit-trust.js";
+import { acquireClusterLease, withRoleLease } from "../leases.js";
+import { type AddonRecord, KEYS, type MigrationPlan, type TrustEditRecord } from "../plan.js";
+import { currentTrust, writeTrust } from "./edit-trust.js";
 
-/** What a rollback undid, and the proof. */
+/** A rollback that could not undo everything: the run ends `rollback-incomplete`, with an alarm. */
+export class RollbackIncompleteError extends AutopilotError {
+  override name = "RollbackIncomplete";
+}
+
+/** What a rollback undid, and what it could not. */
 export interface RollbackReport {
-  restoredRoles: { roleName: string; changed: boolean; equal: boolean; error?: string }[];
+  runId: string;
+  undoneRoles: string[];
   deletedAssociations: string[];
   restoredAddons: string[];
-  failures: string[];
+  /** each thing left as it is, with the exact difference */
+  incomplete: { what: string; difference: string[] }[];
   complete: boolean;
 }
 
-async function deleteAssociation(
+async function undoRole(
   deps: MigrationDeps,
-  clusterName: string,
-  associationId: string,
-): Promise<boolean> {
-  try {
-    await deps.clients.eks.send(new DeletePodIdentityAssociationCommand({ clusterName, associationId }));
-    return true;
-  } catch (error) {
-    if (error instanceof ResourceNotFoundException) return false;
-    throw error;
-  }
+  ctx: ExecutionContext,
+  runKey: string,
+  record: TrustEditRecord,
+  report: RollbackReport,
+) {
+  if (record.undone || record.statements.length === 0) return;
+  await withRoleLease(deps, ctx, record.roleArn, async () => {
+    const undo = undoPodTrust(await currentTrust(deps, record.roleName), record.statements, record.written);
+    if (!undo.ok) {
+      report.incomplete.push({ what: `trust policy of ${record.roleName}`, difference: undo.difference });
+      return;
+    }
+    if (undo.changed) await writeTrust(deps, record.roleName, undo.document);
+    await deps.store.put(runKey, KEYS.edit(record.roleName), { ...record, undone: true });
+    report.undoneRoles.push(record.roleName);
+  });
 }
 
-/** Associations in the cluster tagged with this migration (covers a crash between create and record). */
-async function taggedAssociations(
+async function undoAddon(
   deps: MigrationDeps,
   clusterName: string,
-  migrationId: string,
-): Promise<string[]> {
-  const associations = await readAssociations(deps.clients.eks, clusterName);
-  return associations
-    .filter((a) => !a.ownerArn && a.tags["pod-identity/migration"] === migrationId)
-    .map((a) => a.associationId);
+  addonName: string,
+  record: AddonRecord,
+  report: RollbackReport,
+) {
+  const { addon } = await deps.clients.eks.send(new DescribeAddonCommand({ clusterName, addonName }));
+  const current: { serviceAccount: string; roleArn: string }[] = [];
+  for (const arn of addon?.podIdentityAssociations ?? []) {
+    const { association } = await deps.clients.eks.send(
+      new DescribePodIdentityAssociationCommand({ clusterName, associationId: arn.split("/").pop() ?? "" }),
+    );
+    if (association?.serviceAccount && association.roleArn)
+      current.push({ serviceAccount: association.serviceAccount, roleArn: association.roleArn });
+  }
+  const difference = record.added
+    .filter((a) => !current.some((c) => c.serviceAccount === a.serviceAccount && c.roleArn === a.roleArn))
+    .map(
+      (a) =>
+        `add-on ${addonName}: ${a.serviceAccount} no longer uses ${a.roleArn} (now ${current.find((c) => c.serviceAccount === a.serviceAccount)?.roleArn ?? "nothing"})`,
+    );
+  if (difference.length > 0) {
+    report.incomplete.push({ what: `add-on ${addonName}`, difference });
+    return;
+  }
+  const ours = new Set(record.added.map((a) => a.serviceAccount));
+  const next = [
+    ...current.filter((c) => !ours.has(c.serviceAccount)),
+    ...record.before.filter((b) => ours.has(b.serviceAccount)),
+  ];
+  if (record.added.length > 0) {
+    await deps.clients.eks.send(
+      new UpdateAddonCommand({
+        clusterName,
+        addonName,
+        podIdentityAssociations: next,
+        resolveConflicts: "PRESERVE",
+      }),
+    );
+  }
+  report.restoredAddons.push(addonName);
+}
+
+/** Deletes the associations this run created: only the plan's slots, only tagged with this run and its role. */
+async function undoAssociations(
+  deps: MigrationDeps,
+  plan: MigrationPlan,
+  runName: string,
+  report: RollbackReport,
+) {
+  for (const item of plan.ready.filter((i) => i.kind === "service-account" && !i.associated)) {
+    const page = await deps.clients.eks.send(
+      new ListPodIdentityAssociationsCommand({
+        clusterName: plan.clusterName,
+        namespace: item.namespace,
+        serviceAccount: item.serviceAccount,
+      }),
+    );
+    for (const summary of page.associations ?? []) {
+      if (!summary.associationId || summary.ownerArn) continue;
+      const { association } = await deps.clients.eks.send(
+        new DescribePodIdentityAssociationCommand({
+          clusterName: plan.clusterName,
+          associationId: summary.associationId,
+        }),
+      );
+      if (association?.tags?.["pod-identity/migration"] !== runName) continue;
+      if (association.roleArn !== item.roleArn) {
+        report.incomplete.push({
+          what: `association ${item.namespace}/${item.serviceAccount}`,
+          difference: [
+            `this run created it for ${item.roleArn}; it now uses ${association.roleArn}: left as it is`,
+          ],
+        });
+        continue;
+      }
+      try {
+        await deps.clients.eks.send(
+          new DeletePodIdentityAssociationCommand({
+            clusterName: plan.clusterName,
+            associationId: summary.associationId,
+          }),
+        );
+        report.deletedAssociations.push(`${item.namespace}/${item.serviceAccount}`);
+      } catch (error) {
+        if (!(error instanceof ResourceNotFoundException)) throw error;
+      }
+    }
+  }
 }
 
 /**
- * Undoes a run: restores every touched role's original trust policy (proved equal with the
- * trust engine), deletes the associations this run created, restores add-on associations.
- * Idempotent: a second rollback finds nothing left to undo.
+ * Compensating rollback of a run: removes exactly the trust statements it added (never a
+ * snapshot), gives add-on service accounts back their previous role, deletes the associations it
+ * created. Anything that no longer is what the run wrote is left as it is and reported with the
+ * difference; then the rollback throws RollbackIncomplete (a failed rollback never reports success).
  */
-export async function rollback(
+async function compensate(
   deps: MigrationDeps,
-  payload: { migrationId: string },
+  ctx: ExecutionContext,
+  target: { runKey: string; name: string },
 ): Promise<RollbackReport> {
   const report: RollbackReport = {
-    restoredRoles: [],
+    runId: target.name,
+    undoneRoles: [],
     deletedAssociations: [],
     restoredAddons: [],
-    failures: [],
-    complete: true,
+    incomplete: [],
+    complete: false,
   };
-  const plan = await deps.store.get<MigrationPlan>(payload.migrationId, KEYS.plan);
-  for (const { sk, data } of await deps.store.list<{ original: string }>(payload.migrationId, "role#")) {
-    const roleName = sk.slice("role#".length);
+  const plan = await deps.store.getLarge<MigrationPlan>(target.runKey, KEYS.plan);
+  for (const { data } of await deps.store.list<TrustEditRecord>(target.runKey, "edit#")) {
     try {
-      const current = await currentTrust(deps, roleName);
-      const changed = !policiesEqual(current, data.original);
-      if (changed)
-        await deps.clients.iam.send(
-          new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: data.original }),
-        );
-      const equal = policiesEqual(await currentTrust(deps, roleName), data.original);
-      report.restoredRoles.push({ roleName, changed, equal });
-      if (!equal)
-        report.failures.push(`trust policy of ${roleName} is not equal to the original after restore`);
+      await undoRole(deps, ctx, target.runKey, data, report);
     } catch (error) {
-      report.restoredRoles.push({ roleName, changed: false, equal: false, error: errorMessage(error) });
-      report.failures.push(`restoring ${roleName}: ${errorMessage(error)}`);
+      report.incomplete.push({ what: `trust policy of ${data.roleName}`, difference: [errorMessage(error)] });
     }
   }
   if (plan) {
-    for (const { sk, data } of await deps.store.list<{
-      podIdentityAssociations: { serviceAccount: string; roleArn: string }[];
-    }>(payload.migrationId, "addon#")) {
+    for (const { sk, data } of await deps.store.list<AddonRecord>(target.runKey, "addon#")) {
       const addonName = sk.slice("addon#".length);
       try {
-        await deps.clients.eks.send(
-          new UpdateAddonCommand({
-            clusterName: plan.clusterName,
-            addonName,
-            podIdentityAssociations: data.podIdentityAssociations,
-            resolveConflicts: "PRESERVE",
-          }),
-        );
-        report.restoredAddons.push(addonName);
+        await undoAddon(deps, plan.clusterName, addonName, data, report);
       } catch (error) {
-        report.failures.push(`restoring add-on ${addonName}: ${errorMessage(error)}`);
+        report.incomplete.push({ what: `add-on ${addonName}`, difference: [errorMessage(error)] });
       }
     }
     try {
-      const recorded = (
-        await deps.store.list<{ associationId?: string }>(payload.migrationId, "assoc#")
-      ).flatMap((r) => (r.data.associationId ? [r.data.associationId] : []));
-      const tagged = await taggedAssociations(deps, plan.clusterName, payload.migrationId);
-      for (const id of new Set([...recorded, ...tagged])) {
-        if (await deleteAssociation(deps, plan.clusterName, id)) report.deletedAssociations.push(id);
-      }
+      await undoAssociations(deps, plan, target.name, report);
     } catch (error) {
-      report.failures.push(`deleting associations: ${errorMessage(error)}`);
+      report.incomplete.push({ what: "associations", difference: [errorMessage(error)] });
     }
   }
-  report.complete = report.failures.length === 0;
-  deps.logger.info("migration rolled back", { migrationId: payload.migrationId, ...report });
+  report.complete = report.incomplete.length === 0;
+  await deps.store.putLarge(ctx.runKey, KEYS.rollback, report);
+  deps.logger.info("migration rollback", {
+    runId: target.name,
+    complete: report.complete,
+    incomplete: report.incomplete.length,
+  });
+  if (!report.complete) {
+    deps.recordOutcome?.("rollback-incomplete");
+    throw new RollbackIncompleteError(
+      `rollback of ${target.name} is incomplete: ${report.incomplete
+        .slice(0, 5)
+        .map((i) => `${i.what}: ${i.difference.join("; ")}`)
+        .join(" | ")}`,
+    );
+  }
   return report;
+}
+
+/** The Rollback step of a run: undoes that same execution's edits. */
+export async function rollbackOwnRun(deps: MigrationDeps, ctx: ExecutionContext<"run">) {
+  const report = await compensate(deps, ctx, { runKey: ctx.runKey, name: ctx.name });
+  return {
+    complete: report.complete,
+    undoneRoles: report.undoneRoles.length,
+    deletedAssociations: report.deletedAssociations.length,
+  };
+}
+
+/**
+ * A rollback execution (`podid migrate rollback --cluster C --run ID`): the target must be a
+ * finished execution of the run state machine for that cluster; what to undo comes from that
+ * execution's own records and the live documents.
+ */
+export async function rollbackFinishedRun(deps: MigrationDeps, ctx: ExecutionContext<"rollback">) {
+  const arn = executionArnOf(deps.stateMachines.run, ctx.request.runId);
+  const run = await deps.executions.describe(arn);
+  if (!run || run.stateMachineArn !== deps.stateMachines.run)
+    throw new ValidationError(`no migration run ${ctx.request.runId}`);
+  if (run.status === "RUNNING")
+    throw new ValidationError(
+      `run ${ctx.request.runId} is still running: it rolls itself back if a step fails`,
+    );
+  if ((run.input as { clusterName?: unknown } | undefined)?.clusterName !== ctx.request.clusterName)
+    throw new ValidationError(
+      `run ${ctx.request.runId} is not a migration of cluster ${ctx.request.clusterName}`,
+    );
+  await acquireClusterLease(deps, ctx, ctx.request.clusterName);
+  const report = await compensate(deps, ctx, { runKey: runKeyOf(run), name: run.name });
+  return {
+    complete: report.complete,
+    undoneRoles: report.undoneRoles.length,
+    deletedAssociations: report.deletedAssociations.length,
+  };
 }

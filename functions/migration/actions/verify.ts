@@ -1,4 +1,5 @@
 import { AutopilotError } from "../../core/errors.js";
+import type { ExecutionContext } from "../authority.js";
 import type { MigrationDeps } from "../deps.js";
 import { associationOf } from "./associate.js";
 import { loadPlan } from "./load-plan.js";
@@ -9,8 +10,8 @@ export class VerificationError extends AutopilotError {
 }
 
 /** Stage 8: every association exists and points at its role (add-on ones owned by the add-on). */
-export async function verify(deps: MigrationDeps, payload: { migrationId: string }) {
-  const plan = await loadPlan(deps, payload.migrationId);
+export async function verify(deps: MigrationDeps, ctx: ExecutionContext<"run">) {
+  const plan = await loadPlan(deps, ctx.runKey);
   const problems: string[] = [];
   for (const item of plan.ready) {
     const association = await associationOf(deps, plan.clusterName, item);

@@ -18,9 +18,7 @@ describe("parseMigrationInput", () => {
       ok: true,
       request: {
         clusterName: "prod",
-        removeIrsaTrust: false,
         dryRun: false,
-        approval: "none",
         soakSeconds: 300,
         maxConcurrency: 4,
       },
@@ -30,7 +28,8 @@ describe("parseMigrationInput", () => {
   it.each([
     [{}],
     [{ clusterName: "prod", serviceAccounts: ["no-slash"] }],
-    [{ clusterName: "prod", approval: "yes" }],
+    [{ clusterName: "prod", approval: "none" }],
+    [{ clusterName: "prod", removeIrsaTrust: true }],
     [{ clusterName: "prod", soakSeconds: -1 }],
     [{ clusterName: "prod", maxConcurrency: 0 }],
     [{ clusterName: "prod", unexpected: true }],
@@ -58,7 +57,14 @@ describe("discover", () => {
         role("pods-only", policy(podsStatement())),
         role("broken", "{"),
       ],
-      addons: [{ name: "aws-ebs-csi-driver", serviceAccountRoleArn: `arn:aws:iam::${ACCOUNT}:role/ebs` }],
+      addons: [
+        {
+          name: "aws-ebs-csi-driver",
+          version: "v1.40.0-eksbuild.1",
+          serviceAccountRoleArn: `arn:aws:iam::${ACCOUNT}:role/ebs`,
+          podIdentityServiceAccounts: ["ebs-csi-controller-sa"],
+        },
+      ],
     });
     expect(found.items.map((i) => [`${i.namespace}/${i.serviceAccount}`, i.roleName, i.kind])).toEqual([
       ["kube-system/ebs-csi-controller-sa", "ebs", "addon"],
@@ -87,8 +93,10 @@ describe("discover", () => {
 
 describe("preflight", () => {
   const base = {
+    runTag: "abc123",
     cluster: {
       name: "prod",
+      arn: `arn:aws:eks:us-east-1:${ACCOUNT}:cluster/prod`,
       status: "ACTIVE",
       version: "1.31",
       platformVersion: "eks.5",
@@ -98,7 +106,6 @@ describe("preflight", () => {
     fargateProfiles: [],
     associations: [],
     providerArn: `arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER_HOST}`,
-    removeIrsaTrust: false,
   };
   const item = (ns: string, sa: string, roleName = "app") => ({
     namespace: ns,
@@ -148,11 +155,26 @@ describe("preflight", () => {
       /Fargate profile fp/,
     ],
     ["a trust policy that would exceed the limit", { sizeLimit: 300 }, /above the limit of 300/],
+    [
+      "an add-on version without Pod Identity support",
+      {
+        items: [
+          {
+            ...item("web", "a"),
+            kind: "addon" as const,
+            addonName: "old",
+            addonVersion: "v1",
+            addonSupportsPodIdentity: false,
+          },
+        ],
+      },
+      /add-on old version v1 does not support Pod Identity/,
+    ],
   ])("refuses %s with the reason", (_label, override, reason) => {
     const result = preflight({
       ...base,
-      ...override,
       items: [item("web", "a")],
+      ...override,
       trustByRole: { app: policy(irsaStatement("system:serviceaccount:web:a")) },
     });
     expect(result.ready).toEqual([]);
@@ -169,6 +191,17 @@ describe("preflight", () => {
     });
     expect(result.refused[0]?.reasons[0]).toMatch(/not in the cluster's account/);
     expect(result.agent).toBe("install");
+  });
+
+  it("never installs the agent on an Auto Mode cluster", () => {
+    const result = preflight({
+      ...base,
+      cluster: { ...base.cluster, autoMode: true },
+      agentPresent: false,
+      items: [item("web", "a")],
+      trustByRole: { app: policy(irsaStatement("system:serviceaccount:web:a")) },
+    });
+    expect(result.agent).toBe("built-in");
   });
 
   it("counts an association that already uses the role as done", () => {

@@ -13,7 +13,11 @@ import {
   SEED_RESTRICTED,
 } from "../../support/policies.js";
 
-const codes = (text: unknown, options = {}) => lintTrustPolicy(text, options).map((f) => f.code);
+/** Codes other than POD_TRUST_UNSCOPED (most fixtures trust pods without conditions; its own tests below). */
+const codes = (text: unknown, options = {}) =>
+  lintTrustPolicy(text, options)
+    .map((f) => f.code)
+    .filter((c) => c !== "POD_TRUST_UNSCOPED");
 const find = (text: unknown, code: TrustCode, options = {}) =>
   lintTrustPolicy(text, options).filter((f) => f.code === code);
 
@@ -352,5 +356,62 @@ describe("NOT_PRINCIPAL and DUPLICATE_STATEMENT", () => {
       expect.objectContaining({ statement: 1, severity: "warning" }),
     ]);
     expect(codes(policy(podsStatement(), irsaStatement()))).not.toContain("DUPLICATE_STATEMENT");
+  });
+});
+
+describe("Pod Identity conditions STS evaluates (issue 12) and unscoped trust (issue 13)", () => {
+  const all = (text: string, options = {}) => lintTrustPolicy(text, options);
+
+  it("POD_TRUST_UNSCOPED: a Pod Identity statement without any condition is a warning", () => {
+    const found = all(policy(podsStatement()));
+    const scoped = all(
+      policy(podsStatement({ Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT } } })),
+    );
+
+    expect(found).toEqual([
+      expect.objectContaining({ code: "POD_TRUST_UNSCOPED", severity: "warning", statement: 0 }),
+    ]);
+    expect(scoped.map((f) => f.code)).not.toContain("POD_TRUST_UNSCOPED");
+  });
+
+  it("REQUEST_TAG_EXCLUDES: a cluster the aws:RequestTag/eks-cluster-name condition excludes, or any with session tags disabled", () => {
+    const text = policy(
+      podsStatement({ Condition: { StringEquals: { "aws:RequestTag/eks-cluster-name": "staging" } } }),
+    );
+
+    expect(codes(text, { clusterArns: [CLUSTER_ARN] })).toEqual(["REQUEST_TAG_EXCLUDES"]);
+    expect(codes(text, { sessionTagsDisabled: true })).toEqual(["REQUEST_TAG_EXCLUDES"]);
+    expect(codes(text)).toEqual([]);
+  });
+
+  it("TRUST_UNDECIDED: a key known only per pod or not documented for Pod Identity is a warning, never an error", () => {
+    const text = policy(
+      podsStatement({ Condition: { StringLike: { "aws:RequestTag/kubernetes-pod-name": "api-*" } } }),
+    );
+
+    const alone = all(text);
+    const forCluster = all(text, { clusterArns: [CLUSTER_ARN] });
+
+    expect(alone.map((f) => [f.code, f.severity])).toEqual([["TRUST_UNDECIDED", "warning"]]);
+    expect(forCluster.map((f) => [f.code, f.severity])).toEqual([["TRUST_UNDECIDED", "warning"]]);
+  });
+
+  it("accepts aws:SourceArn as an association ARN pattern and words the fix so it lists both ARNs", () => {
+    const association = `arn:aws:eks:us-east-1:${ACCOUNT}:podidentityassociation/prod/*`;
+    const ok = policy(podsStatement({ Condition: { ArnLike: { "aws:SourceArn": association } } }));
+    const other = policy(
+      podsStatement({
+        Condition: { ArnLike: { "aws:SourceArn": `arn:aws:eks:us-east-1:${ACCOUNT}:cluster/staging` } },
+      }),
+    );
+
+    const excluded = all(other, { clusterArns: [CLUSTER_ARN] });
+
+    expect(codes(ok, { clusterArns: [CLUSTER_ARN] })).toEqual([]);
+    expect(excluded).toEqual([
+      expect.objectContaining({ code: "SOURCE_ARN_EXCLUDES_CLUSTER", severity: "error" }),
+    ]);
+    expect(excluded[0]!.fix).toContain(`cluster/prod`);
+    expect(excluded[0]!.fix).toContain(`podidentityassociation/prod/*`);
   });
 });
