@@ -1,10 +1,16 @@
-import { CreateClusterCommand, UpdatePodIdentityAssociationCommand } from "@aws-sdk/client-eks";
+import {
+  CreateClusterCommand,
+  DescribeClusterCommand,
+  UpdatePodIdentityAssociationCommand,
+} from "@aws-sdk/client-eks";
 import { CreateRoleCommand, TagRoleCommand } from "@aws-sdk/client-iam";
+import { AssumeRoleWithWebIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { Command } from "commander";
 import createClusterEvent from "../../../events/eks-create-cluster.json" with { type: "json" };
 import tagRoleEvent from "../../../events/iam-tag-role.json" with { type: "json" };
 import scheduledEvent from "../../../events/scheduled-sweep.json" with { type: "json" };
 import { startLocalAccount } from "../../../local/index.js";
+import { mintJwt } from "../../../local/jwt.js";
 import { podIdentityTrust, seedSampleFleet } from "../../../local/sample-fleet.js";
 import { type AwsClients, createClients } from "../../aws/clients.js";
 import { readAssociations, readClusters, readRoles } from "../../aws/inventory.js";
@@ -15,10 +21,10 @@ import { TAG } from "../../core/tags.js";
 import { handler as iamEvent } from "../../iam-event/index.js";
 import { createMigrationDeps, localMigrationEnv } from "../../migration/deps.js";
 import { handler as sweeper } from "../../sweeper/index.js";
-import { loadMigrationDefinition, runMigrationLocally } from "../migration-runner.js";
+import { finalizeLocally, loadMigrationDefinition, runMigrationLocally } from "../migration-runner.js";
 import { renderTable } from "../tables.js";
 import { terminalSafe } from "../terminal.js";
-import { formatReport } from "./migrate.js";
+import { formatFinalize, formatReport } from "./migrate.js";
 
 const POD_IDENTITY_TAG = /^pod-identity\//;
 const out = (s = "") => process.stdout.write(`${terminalSafe(s)}\n`);
@@ -232,6 +238,93 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
   if (migration.report) out(formatReport(migration.report));
   else out(`migration failed: ${migration.error?.name}: ${migration.error?.cause}`);
   await printAssociations(clients, ["payments-staging"]);
+
+  step(7, "A pod not restarted yet still refreshes on IRSA: finalize keeps its IRSA trust");
+  const pod = { cluster: "payments-staging", namespace: "reports", serviceAccount: "s3-reader" };
+  const roleArn = `arn:aws:iam::${accountId}:role/reports-s3-reader`;
+  out(`IRSA refresh (AssumeRoleWithWebIdentity): ${await demoIrsa(clients, pod, roleArn)}`);
+  const held = await finalizeLocally({
+    definition: loadMigrationDefinition("finalize"),
+    deps,
+    input: { clusterName: "payments-staging" },
+    migrationId: `finalize-payments-staging-${Date.now()}`,
+  });
+  if (held.report) out(formatFinalize(held.report));
+  out(`finalize ${held.status === "succeeded" ? "completed" : "is incomplete (exit code 1)"}`);
+
+  step(8, "The pod restarts onto Pod Identity; two hours later finalize removes this cluster's IRSA trust");
+  out(`Pod Identity (AssumeRoleForPodIdentity): ${await demoPodIdentity(clients, pod)}`);
+  const later = { ...deps, now: () => new Date(Date.now() + 2 * 3600_000) };
+  const done = await finalizeLocally({
+    definition: loadMigrationDefinition("finalize"),
+    deps: later,
+    input: { clusterName: "payments-staging" },
+    migrationId: `finalize-payments-staging-${Date.now()}`,
+  });
+  if (done.report) out(formatFinalize(done.report));
+  out(`finalize ${done.status === "succeeded" ? "completed" : "is incomplete (exit code 1)"}`);
+  out(`IRSA refresh now: ${await demoIrsa(clients, pod, roleArn)}`);
+  out(`Pod Identity now: ${await demoPodIdentity(clients, pod)}`);
+}
+
+type DemoPod = { cluster: string; namespace: string; serviceAccount: string };
+
+async function demoToken(clients: AwsClients, pod: DemoPod, audience: string): Promise<string> {
+  const { cluster } = await clients.eks.send(new DescribeClusterCommand({ name: pod.cluster }));
+  const iat = Math.floor(Date.now() / 1000);
+  return mintJwt({
+    iss: cluster?.identity?.oidc?.issuer ?? "",
+    sub: `system:serviceaccount:${pod.namespace}:${pod.serviceAccount}`,
+    aud: [audience],
+    iat,
+    nbf: iat,
+    exp: iat + 3600,
+    "kubernetes.io": {
+      namespace: pod.namespace,
+      pod: { name: `${pod.serviceAccount}-pod`, uid: "00000000-0000-4000-8000-000000000001" },
+      serviceaccount: { name: pod.serviceAccount, uid: "00000000-0000-4000-8000-000000000002" },
+    },
+  });
+}
+
+/** A pod on IRSA asks STS for credentials (as its SDK does). */
+async function demoIrsa(clients: AwsClients, pod: DemoPod, roleArn: string): Promise<string> {
+  try {
+    const sts = new STSClient({
+      region: "us-east-1",
+      endpoint: process.env.AWS_ENDPOINT_URL,
+      credentials: { accessKeyId: "x", secretAccessKey: "x" },
+    });
+    const outcome = await sts.send(
+      new AssumeRoleWithWebIdentityCommand({
+        RoleArn: roleArn,
+        RoleSessionName: "demo",
+        WebIdentityToken: await demoToken(clients, pod, "sts.amazonaws.com"),
+      }),
+    );
+    return `credentials for ${outcome.AssumedRoleUser?.Arn}`;
+  } catch (error) {
+    return `refused: ${(error as Error).name}`;
+  }
+}
+
+/** The Pod Identity Agent asks EKS Auth for the pod's credentials. */
+async function demoPodIdentity(clients: AwsClients, pod: DemoPod): Promise<string> {
+  const res = await fetch(
+    `${process.env.AWS_ENDPOINT_URL}/clusters/${encodeURIComponent(pod.cluster)}/assume-role-for-pod-identity`,
+    {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: `AWS4-HMAC-SHA256 Credential=${process.env.ACCOUNT_ID}/20240101/us-east-1/eks-auth/aws4_request, SignedHeaders=host, Signature=0`,
+      },
+      body: JSON.stringify({ token: await demoToken(clients, pod, "pods.eks.amazonaws.com") }),
+    },
+  );
+  const body = (await res.json()) as { assumedRoleUser?: { arn?: string }; message?: string };
+  return res.ok
+    ? `credentials for ${body.assumedRoleUser?.arn}`
+    : `refused: ${res.headers.get("x-amzn-errortype") ?? res.status}`;
 }
 
 /** `podid demo` (what `npm start` runs): the product's story on a fresh local account. */
