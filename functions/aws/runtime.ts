@@ -1,6 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { z } from "zod";
+import { METRICS_NAMESPACE, METRICS_SERVICE } from "../core/metrics-names.js";
 import type { AdmissionPolicy } from "../core/admission.js";
 import type { RoleInfo } from "../core/model.js";
 import { DEFAULT_BREAKER } from "../core/plan.js";
@@ -32,9 +33,7 @@ export const reconcilerEnvSchema = z.object({
 });
 export type ReconcilerEnv = z.infer<typeof reconcilerEnvSchema>;
 
-/** CloudWatch namespace and `service` dimension of every product metric (the dashboard reads them). */
-export const METRICS_NAMESPACE = "PodIdentityAutopilot";
-export const METRICS_SERVICE = "pod-identity-autopilot";
+export { METRICS_NAMESPACE, METRICS_SERVICE } from "../core/metrics-names.js";
 
 /** Everything a handler needs, built once per execution environment. */
 export interface Runtime {
@@ -51,10 +50,8 @@ export function createRuntime(source: NodeJS.ProcessEnv = process.env): Runtime 
   if (!parsed.success) throw new Error(`invalid function configuration: ${z.prettifyError(parsed.error)}`);
   const env = parsed.data;
   const logger = new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME });
-  const metrics = new Metrics({
-    namespace: "PodIdentityAutopilot",
-    serviceName: env.POWERTOOLS_SERVICE_NAME,
-  });
+  // the logs name the function; the metrics carry the one service the alarms and dashboard read
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
   const clients = createClients();
   return {
     env,

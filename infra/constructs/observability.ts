@@ -5,7 +5,7 @@ import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { METRICS_NAMESPACE, METRICS_SERVICE } from "../../functions/aws/runtime.js";
+import { METRICS_NAMESPACE, METRICS_SERVICE } from "../../functions/core/metrics-names.js";
 
 /** Props of the dashboard and alarms. */
 export interface ObservabilityProps {

@@ -1,6 +1,8 @@
 import { Duration, Stack, type StackProps } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { IAM_EVENT_NAMES } from "../../functions/core/events.js";
@@ -8,6 +10,9 @@ import { AUTOPILOT_BUS_NAME } from "../config.js";
 import { CatalogBoundary } from "../constructs/catalog-roles.js";
 import { acknowledge } from "../nag.js";
 import { cloudTrailPattern } from "./autopilot-stack.js";
+
+/** Name of the forwarding rule (one per account: the stack is deployed once, in us-east-1). */
+export const FORWARDER_RULE_NAME = `${AUTOPILOT_BUS_NAME}-iam-forwarder`;
 
 /** Props of the forwarder: the regions whose product bus receives IAM events. */
 export interface IamEventForwarderStackProps extends StackProps {
@@ -24,9 +29,36 @@ export class IamEventForwarderStack extends Stack {
     super(scope, id, props);
     // account-wide: the permissions boundary of every catalog role (regional stacks depend on this stack)
     new CatalogBoundary(this, "CatalogBoundary");
+    // Built from its fixed name (not `rule.ruleArn`): the key policy and the role trust below name
+    // the rule, and the rule names the queue and the role, so a token would be a dependency cycle.
+    const ruleName = FORWARDER_RULE_NAME;
+    const ruleArn = `arn:${this.partition}:events:${this.region}:${this.account}:rule/${ruleName}`;
+    // Only EventBridge, on behalf of this rule of this account, may use the key and the role
+    // (confused deputy). EventBridge sets aws:SourceArn (the rule's ARN) and aws:SourceAccount when it
+    // delivers to a target or a dead-letter queue (EventBridge user guide, "Using IAM policy conditions":
+    // condition keys table; "Using dead-letter queues": a DLQ under a customer managed key needs
+    // kms:Decrypt and kms:GenerateDataKey for events.amazonaws.com).
+    const fromThisRule = {
+      StringEquals: { "aws:SourceAccount": this.account },
+      ArnEquals: { "aws:SourceArn": ruleArn },
+    };
+    const deadLetterKey = new kms.Key(this, "DeadLetterKey", {
+      enableKeyRotation: true,
+      description: "pod-identity-autopilot IAM event forwarder: dead-letter queue",
+    });
+    deadLetterKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "EventBridgeForwarderRuleOnly",
+        principals: [new iam.ServicePrincipal("events.amazonaws.com")],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+        resources: ["*"],
+        conditions: fromThisRule,
+      }),
+    );
     const deadLetterQueue = new sqs.Queue(this, "DeadLetterQueue", {
       retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: deadLetterKey,
       enforceSSL: true,
     });
     acknowledge(
@@ -37,7 +69,12 @@ export class IamEventForwarderStack extends Stack {
     );
     const rule = new events.Rule(this, "IamEventsRule", {
       description: "IAM role changes, forwarded to each region's pod-identity-autopilot bus",
+      ruleName,
       eventPattern: cloudTrailPattern("aws.iam", "iam.amazonaws.com", IAM_EVENT_NAMES),
+    });
+    const role = new iam.Role(this, "ForwarderRole", {
+      description: "EventBridge: forwards IAM events to each region's pod-identity-autopilot bus",
+      assumedBy: new iam.ServicePrincipal("events.amazonaws.com").withConditions(fromThisRule),
     });
     for (const region of props.regions) {
       const bus = events.EventBus.fromEventBusArn(
@@ -45,7 +82,7 @@ export class IamEventForwarderStack extends Stack {
         `Bus-${region}`,
         `arn:${this.partition}:events:${region}:${this.account}:event-bus/${AUTOPILOT_BUS_NAME}`,
       );
-      rule.addTarget(new targets.EventBus(bus, { deadLetterQueue }));
+      rule.addTarget(new targets.EventBus(bus, { deadLetterQueue, role }));
     }
   }
 }

@@ -7,9 +7,12 @@ import { synthTemplates } from "../support/synth.js";
  */
 let raw: Record<string, any>;
 let custom: Record<string, any>;
+let forwarder: Record<string, any>;
 
 beforeAll(() => {
-  raw = synthTemplates({ regions: "us-east-1" })["PodIdentityAutopilot-us-east-1"]!;
+  const templates = synthTemplates({ regions: "us-east-1" });
+  raw = templates["PodIdentityAutopilot-us-east-1"]!;
+  forwarder = templates.PodIdentityAutopilotIamForwarder!;
   custom = synthTemplates({
     regions: "us-east-1",
     templatePath: "/team-templates/",
@@ -177,5 +180,92 @@ describe("one key per data class", () => {
       expect(queueKeys.filter(Boolean)).not.toContain(t);
       expect(topicKeys.filter(Boolean)).not.toContain(t);
     }
+  });
+});
+
+/** Renders CloudFormation intrinsics as text (`Fn::Join` joined, `Ref` as `<Name>`) for comparisons. */
+function flat(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(flat);
+  if (v === null || typeof v !== "object") return v;
+  const o = v as Record<string, unknown>;
+  if ("Fn::Join" in o) {
+    const [sep, parts] = o["Fn::Join"] as [string, unknown[]];
+    return parts.map((p) => String(flat(p))).join(sep);
+  }
+  if ("Ref" in o) return `<${String(o.Ref)}>`;
+  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, flat(x)]));
+}
+
+describe("the us-east-1 IAM event forwarder", () => {
+  const ruleArn =
+    "arn:<AWS::Partition>:events:us-east-1:<AWS::AccountId>:rule/pod-identity-autopilot-iam-forwarder";
+  const fromTheRule = {
+    StringEquals: { "aws:SourceAccount": "<AWS::AccountId>" },
+    ArnEquals: { "aws:SourceArn": ruleArn },
+  };
+  const ofType = (type: string) =>
+    Object.entries(forwarder.Resources as Record<string, any>).filter(([, r]) => r.Type === type);
+
+  it("names its rule, so that conditions on aws:SourceArn match it", () => {
+    const rules = ofType("AWS::Events::Rule");
+
+    expect(rules.map(([, r]) => r.Properties.Name)).toEqual(["pod-identity-autopilot-iam-forwarder"]);
+  });
+
+  it("keeps its dead letters under a CMK of its own, not SQS-managed keys", () => {
+    const queues = ofType("AWS::SQS::Queue");
+    const keyIds = ofType("AWS::KMS::Key").map(([id]) => id);
+
+    expect(queues.length).toBeGreaterThan(0);
+    for (const [, q] of queues) {
+      expect(q.Properties.SqsManagedSseEnabled).toBeUndefined();
+      expect(keyIds).toContain(q.Properties.KmsMasterKeyId?.["Fn::GetAtt"]?.[0]);
+    }
+  });
+
+  it("lets only EventBridge, for this rule of this account, use the dead-letter key", () => {
+    const keys = ofType("AWS::KMS::Key");
+    const services = keys.flatMap(([, k]) =>
+      (k.Properties.KeyPolicy.Statement as any[]).filter((s) => s.Principal?.Service !== undefined),
+    );
+
+    expect(keys.length).toBeGreaterThan(0);
+    expect(services.map((s) => flat(s))).toEqual([
+      expect.objectContaining({
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+        Condition: fromTheRule,
+      }),
+    ]);
+  });
+
+  it("lets EventBridge send to the dead-letter queue only from this rule", () => {
+    const [ruleId] = ofType("AWS::Events::Rule").map(([id]) => id);
+    const sends = ofType("AWS::SQS::QueuePolicy").flatMap(([, p]) =>
+      (p.Properties.PolicyDocument.Statement as any[]).filter((s) => s.Effect === "Allow"),
+    );
+
+    expect(sends.length).toBeGreaterThan(0);
+    for (const s of sends) {
+      expect(s.Principal).toEqual({ Service: "events.amazonaws.com" });
+      expect(s.Condition).toEqual({ ArnEquals: { "aws:SourceArn": { "Fn::GetAtt": [ruleId, "Arn"] } } });
+    }
+  });
+
+  it("lets EventBridge assume the forwarding role only for this rule of this account", () => {
+    const roles = ofType("AWS::IAM::Role").filter(([, r]) =>
+      JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes("events.amazonaws.com"),
+    );
+    const targetRoles = ofType("AWS::Events::Rule").flatMap(([, r]) =>
+      (r.Properties.Targets as any[]).map((t) => t.RoleArn?.["Fn::GetAtt"]?.[0]),
+    );
+
+    expect(roles.length).toBeGreaterThan(0);
+    for (const [, r] of roles) {
+      for (const s of r.Properties.AssumeRolePolicyDocument.Statement as any[])
+        expect(flat(s.Condition)).toEqual(fromTheRule);
+    }
+    expect(new Set(targetRoles)).toEqual(new Set(roles.map(([id]) => id)));
   });
 });

@@ -24,7 +24,9 @@ export function lintIrsaStatement(s: TrustStatement, out: TrustFinding[]): void 
     const audTests = s.conditions.filter((t) => t.keyLower === `${host}:aud`);
     const foreign = s.conditions.filter((t) => {
       const m = OIDC_KEY.exec(t.keyLower);
-      return m !== null && m[1] !== host && !m[1]!.startsWith("aws") && m[1]!.includes("/");
+      // an issuer is a host with an optional path (oidc.eks.<region>.amazonaws.com/id/X,
+      // s3.amazonaws.com/bucket, or a bare host such as oidc.example.com); global keys (aws:, sts:) have no dot
+      return m !== null && m[1] !== host && !m[1]!.startsWith("aws:") && /[./]/.test(m[1]!);
     });
     for (const t of foreign) {
       out.push({

@@ -415,3 +415,29 @@ describe("Pod Identity conditions STS evaluates (issue 12) and unscoped trust (i
     expect(excluded[0]!.fix).toContain(`podidentityassociation/prod/*`);
   });
 });
+
+describe("IRSA: keys of another issuer, with or without a path", () => {
+  it.each(["oidc.example.com", "s3.amazonaws.com/my-bucket", "token.actions.githubusercontent.com"])(
+    "recognises %s:sub as another issuer's key, not as a missing sub",
+    (issuer) => {
+      const statement = irsaStatement("system:serviceaccount:demo-ns:demo-sa", { aud: false });
+      const text = policy({
+        ...statement,
+        Condition: { StringEquals: { [`${issuer}:sub`]: "system:serviceaccount:demo-ns:demo-sa" } },
+      });
+
+      const found = codes(text);
+
+      expect(found).toContain("IRSA_ISSUER_MISMATCH");
+      expect(found).not.toContain("IRSA_MISSING_SUB");
+    },
+  );
+
+  it("reads a provider whose issuer has no /id/ path (self-managed, ROSA: s3.amazonaws.com/bucket)", () => {
+    const host = "s3.amazonaws.com/my-oidc-bucket";
+    const text = policy(irsaStatement("system:serviceaccount:demo-ns:demo-sa", { host }));
+
+    // only the missing Pod Identity trust (a warning on an IRSA role): its own IRSA keys are read
+    expect(codes(text)).toEqual(["NO_POD_IDENTITY_TRUST"]);
+  });
+});
