@@ -8,6 +8,7 @@ import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { METRICS_NAMESPACE, METRICS_SERVICE } from "../../functions/core/metrics-names.js";
 import { acknowledge } from "../nag.js";
 import type { AutopilotFunction } from "./autopilot-function.js";
 
@@ -94,9 +95,9 @@ export class WorkQueue extends Construct {
       "DeletionsHeld",
       "The account-wide deletion budget held deletions: approve or reject them (podid deletions list)",
       new cloudwatch.Metric({
-        namespace: "PodIdentityAutopilot",
+        namespace: METRICS_NAMESPACE,
         metricName: "DeletionsHeld",
-        dimensionsMap: { service: "pod-identity-autopilot" },
+        dimensionsMap: { service: METRICS_SERVICE },
         statistic: "Sum",
         period: Duration.minutes(5),
       }),
