@@ -1,8 +1,8 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { z } from "zod";
-import { METRICS_NAMESPACE, METRICS_SERVICE } from "../core/metrics-names.js";
 import type { AdmissionPolicy } from "../core/admission.js";
+import { METRICS_NAMESPACE, METRICS_SERVICE } from "../core/metrics-names.js";
 import type { RoleInfo } from "../core/model.js";
 import { DEFAULT_BREAKER } from "../core/plan.js";
 import { admissionFromEnv } from "./admission-settings.js";
