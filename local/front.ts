@@ -57,6 +57,8 @@ export class LocalFront {
   readonly journal: JournalEntry[] = [];
   /** STS web identity, EKS Auth, CloudTrail LookupEvents and their clock */
   readonly credentials: CredentialPath;
+  /** runs after every reset (the work queue and tables are re-created: local/work-resources.ts) */
+  afterReset?: () => Promise<void>;
 
   constructor(private readonly motoUrl: string) {
     const now = () => this.now();
@@ -143,6 +145,7 @@ export class LocalFront {
     this.clusterCache.clear();
     this.journal.length = 0;
     this.credentials.reset();
+    await this.afterReset?.();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,10 +1,12 @@
 import type { FaultConfig } from "./faults.js";
 import { LocalFront } from "./front.js";
 import { startMoto } from "./moto-process.js";
+import { ensureWorkResources, localWorkEnv } from "./work-resources.js";
 
 export type { FaultConfig } from "./faults.js";
 export { LocalAccountError, motoInstalled } from "./moto-process.js";
 export { DEFAULT_ACCOUNT_ID } from "./operations.js";
+export { LOCAL_WORK, localWorkEnv } from "./work-resources.js";
 
 /** Calls counted per operation since the last reset. */
 export interface CallCounts {
@@ -51,6 +53,15 @@ export async function startLocalAccount(options: { port?: number } = {}): Promis
     throw error;
   }
   const endpoint = `http://127.0.0.1:${port}`;
+  // the work queue and the tables of the reconcile worker, again after every reset
+  front.afterReset = () => ensureWorkResources(endpoint);
+  try {
+    await ensureWorkResources(endpoint);
+  } catch (error) {
+    await front.close();
+    await moto.stop();
+    throw error;
+  }
   const control = async (method: string, path: string, body?: unknown): Promise<unknown> => {
     const res = await fetch(`${endpoint}/_local/${path}`, {
       method,
@@ -76,6 +87,7 @@ export async function startLocalAccount(options: { port?: number } = {}): Promis
       AWS_DEFAULT_REGION: "us-east-1",
       AWS_ACCESS_KEY_ID: "testing",
       AWS_SECRET_ACCESS_KEY: "testing",
+      ...localWorkEnv(endpoint),
     }),
     reset: async () => {
       await control("POST", "reset");

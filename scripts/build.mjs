@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { build } from "esbuild";
 
-export const FUNCTIONS = ["cluster-event", "iam-event", "sweeper", "migration"];
+export const FUNCTIONS = ["cluster-event", "iam-event", "sweeper", "reconcile-worker", "migration"];
 const quiet = process.argv.includes("--quiet");
 
 const common = {

@@ -1,9 +1,11 @@
 import { Command, CommanderError } from "commander";
 import { registerCatalog } from "./commands/catalog.js";
+import { registerDeletions } from "./commands/deletions.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerLocalAws } from "./commands/local-aws.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerReconcile } from "./commands/reconcile.js";
+import { registerReplay } from "./commands/replay.js";
 import { registerTrustLint } from "./commands/trust-lint.js";
 import { terminalSafe } from "./terminal.js";
 
@@ -25,6 +27,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerTrustLint(program, setExit);
   registerReconcile(program, setExit);
   registerMigrate(program, setExit);
+  registerReplay(program, setExit);
+  registerDeletions(program, setExit);
   registerLocalAws(program, setExit);
   registerDemo(program, setExit);
   registerCatalog(program, setExit);

@@ -1,7 +1,8 @@
 import { ExecutionAlreadyExists, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { z } from "zod";
 import { describeCluster } from "../aws/inventory.js";
-import { compactSummary, createRuntime, type Runtime, reconcileWithSettings } from "../aws/runtime.js";
+import type { Runtime } from "../aws/runtime.js";
+import { createWorkRuntime, type WorkRuntime } from "../aws/work-runtime.js";
 import { parseEksEvent } from "../core/cloudtrail.js";
 import { errorMessage } from "../core/errors.js";
 
@@ -11,11 +12,12 @@ const waitLoopTask = z.discriminatedUnion("action", [
   z.object({ action: z.literal("onboard"), clusterName: z.string().min(1).max(100) }),
 ]);
 
-let runtime: Runtime | undefined;
+let work: WorkRuntime | undefined;
 
-async function onboard(rt: Runtime, clusterName: string) {
-  const summary = await reconcileWithSettings(rt, { kind: "clusters", names: [clusterName] });
-  return { status: "reconciled" as const, clusterName, summary: compactSummary(summary) };
+/** Puts "reconcile cluster C" on the work queue; the worker does the rest. */
+async function onboard(clusterName: string) {
+  await work!.deps.queue.enqueue([{ clusterName, trigger: "cluster-event" }]);
+  return { status: "enqueued" as const, clusterName };
 }
 
 async function startWaitLoop(rt: Runtime, clusterName: string, createdAt: Date | undefined) {
@@ -44,12 +46,12 @@ async function startWaitLoop(rt: Runtime, clusterName: string, createdAt: Date |
 
 /**
  * EKS CloudTrail events (CreateCluster, TagResource, UntagResource, DeleteCluster) and the wait
- * loop's tasks. Invalid, failed-call and foreign events are rejected with a logged reason and
+ * loop's tasks: each enqueues its cluster (a CREATING cluster once ACTIVE, through the wait loop). Invalid, failed-call and foreign events are rejected with a logged reason and
  * no AWS write; they never throw, so they never enter a retry loop.
  */
 export const handler = async (event: unknown) => {
-  runtime ??= createRuntime();
-  const rt = runtime;
+  work ??= createWorkRuntime();
+  const rt = work.base;
   const task = waitLoopTask.safeParse(event);
   if (task.success) {
     const { action, clusterName } = task.data;
@@ -59,7 +61,7 @@ export const handler = async (event: unknown) => {
         return { clusterName, status: cluster?.status ?? "GONE" };
       }
       case "onboard":
-        return await onboard(rt, clusterName);
+        return await onboard(clusterName);
       default: {
         const never: never = action;
         return never;
@@ -79,7 +81,7 @@ export const handler = async (event: unknown) => {
         const cluster = await describeCluster(rt.deps.clients.eks, clusterName);
         if (!cluster)
           return { status: "ignored" as const, clusterName, reason: "the cluster no longer exists" };
-        if (cluster.status === "ACTIVE") return await onboard(rt, clusterName);
+        if (cluster.status === "ACTIVE") return await onboard(clusterName);
         if (cluster.status === "CREATING") {
           const createdAt = (event as { detail?: { eventTime?: string } }).detail?.eventTime;
           return await startWaitLoop(rt, clusterName, createdAt ? new Date(createdAt) : undefined);
@@ -88,14 +90,10 @@ export const handler = async (event: unknown) => {
       }
       case "TagResource":
       case "UntagResource":
-        return await onboard(rt, clusterName);
+        return await onboard(clusterName);
       case "DeleteCluster":
-        rt.logger.info("cluster deleted; EKS removes its associations with it");
-        return {
-          status: "ignored" as const,
-          clusterName,
-          reason: "EKS deletes a cluster's associations with the cluster",
-        };
+        // EKS deletes a cluster's associations with it; the worker drops it from the index
+        return await onboard(clusterName);
       default: {
         const never: never = parsed;
         return never;

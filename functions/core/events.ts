@@ -9,6 +9,7 @@ export const DETAIL_TYPES = {
   finding: "Pod Identity Finding",
   reconcileCompleted: "Pod Identity Reconcile Completed",
   breakerTripped: "Pod Identity Deletion Breaker Tripped",
+  deletionHeld: "Pod Identity Deletion Held",
   migrationCompleted: "Pod Identity Migration Completed",
 } as const;
 export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];

@@ -48,11 +48,8 @@ export class ClusterWaitLoop extends Construct {
       lambdaFunction: props.clusterEvent,
       payload: sfn.TaskInput.fromObject({ action: "onboard", "clusterName.$": "$.clusterName" }),
       payloadResponseOnly: true,
-      resultSelector: {
-        "status.$": "$.status",
-        "created.$": "$.summary.created",
-        "failed.$": "$.summary.failed",
-      },
+      // onboarding enqueues "reconcile cluster C"; the queue worker does the work
+      resultSelector: { "status.$": "$.status", "clusterName.$": "$.clusterName" },
       resultPath: "$.onboard",
     })
       .addRetry(retry)

@@ -20,8 +20,8 @@ import { ClusterWaitLoop } from "../constructs/cluster-wait-loop.js";
 import { MigrationStateMachine, runTimeout } from "../constructs/migration-state-machine.js";
 import { Observability } from "../constructs/observability.js";
 import { SecurityHardening, sourceAccountOnly } from "../constructs/security-hardening.js";
-import { SweepFanOut } from "../constructs/sweep-fan-out.js";
 import { admissionEnvironment, passRoleStatement } from "../constructs/template-authority.js";
+import { WorkQueue } from "../constructs/work-queue.js";
 import { acknowledge } from "../nag.js";
 
 /** Props of the regional stack. */
@@ -51,7 +51,10 @@ export function cloudTrailPattern(
  * wait loop, dead-letter queues and the alarm topic.
  */
 export class PodIdentityAutopilotStack extends Stack {
-  readonly functions: Record<"clusterEvent" | "iamEvent" | "sweeper" | "migration", AutopilotFunction>;
+  readonly functions: Record<
+    "clusterEvent" | "iamEvent" | "sweeper" | "reconcileWorker" | "migration",
+    AutopilotFunction
+  >;
   readonly bus: events.EventBus;
   readonly waitLoop: ClusterWaitLoop;
   readonly migration: MigrationStateMachine;
@@ -59,7 +62,7 @@ export class PodIdentityAutopilotStack extends Stack {
   readonly alarmTopic: sns.Topic;
   readonly deadLetterQueue: sqs.Queue;
   readonly observability: Observability;
-  readonly sweep: SweepFanOut;
+  readonly work: WorkQueue;
 
   constructor(scope: Construct, id: string, props: PodIdentityAutopilotStackProps) {
     super(scope, id, props);
@@ -106,7 +109,18 @@ export class PodIdentityAutopilotStack extends Stack {
       resourceName: waitLoopName,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
+    this.work = new WorkQueue(this, "WorkQueue", {
+      key,
+      tableKey: hardening.tableKey,
+      alarmTopic: this.alarmTopic,
+      workerTimeout: Duration.minutes(5),
+    });
     const reconcilerEnv = {
+      ...this.work.environment,
+      DELETION_BUDGET_FLOOR: String(config.deletionLimitFloor),
+      DELETION_BUDGET_FRACTION: String(config.deletionLimitFraction),
+      PACING_SHARE: "0.5",
+      PACING_RATES: "eks-read=20,eks-write=5,iam-read=20,iam-write=20",
       EVENT_BUS_NAME: this.bus.eventBusName,
       DRY_RUN: String(config.dryRun),
       ADOPT_UNMANAGED: String(config.adoptUnmanaged),
@@ -174,11 +188,24 @@ export class PodIdentityAutopilotStack extends Stack {
         "Re-plans a role's pod identity associations on IAM events",
         Duration.minutes(10),
       ),
-      // sweeps never overlap: one at a time
-      sweeper: fn("Sweeper", "sweeper", "Scheduled reconcile of every cluster", Duration.minutes(15), {
-        memory: 1024,
-        reserved: 1,
-      }),
+      // the sweep only rebuilds the index and enqueues: one at a time
+      sweeper: fn(
+        "Sweeper",
+        "sweeper",
+        "Rebuilds the template index and enqueues every cluster",
+        Duration.minutes(15),
+        {
+          memory: 1024,
+          reserved: 1,
+        },
+      ),
+      reconcileWorker: fn(
+        "ReconcileWorker",
+        "reconcile-worker",
+        "Reconciles one cluster per work item (SQS FIFO, one cluster at a time)",
+        Duration.minutes(5),
+        { memory: 1024 },
+      ),
       migration: fn(
         "Migration",
         "migration",
@@ -243,22 +270,24 @@ export class PodIdentityAutopilotStack extends Stack {
       eventPattern: cloudTrailPattern("aws.iam", "iam.amazonaws.com", IAM_EVENT_NAMES),
       targets: [new targets.LambdaFunction(this.functions.iamEvent.fn, targetOptions)],
     });
-    const sweepLogs = new logs.LogGroup(this, "SweepLogs", {
-      retention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.sweep = new SweepFanOut(this, "SweepFanOut", {
-      sweeper: this.functions.sweeper.fn,
-      logGroup: sweepLogs,
-    });
     new events.Rule(this, "SweepSchedule", {
-      description: "Scheduled reconcile: what guarantees convergence when events are lost",
+      description: "Scheduled sweep: rebuilds the template index and enqueues every cluster",
       schedule: events.Schedule.expression(config.sweepSchedule),
-      targets: [new targets.SfnStateMachine(this.sweep.stateMachine, targetOptions)],
+      targets: [new targets.LambdaFunction(this.functions.sweeper.fn, targetOptions)],
     });
+    this.work.connect(this.functions.reconcileWorker, [
+      this.functions.clusterEvent,
+      this.functions.iamEvent,
+      this.functions.sweeper,
+    ]);
 
     this.grantReconciler(
-      [this.functions.clusterEvent, this.functions.iamEvent, this.functions.sweeper],
+      [
+        this.functions.clusterEvent,
+        this.functions.iamEvent,
+        this.functions.sweeper,
+        this.functions.reconcileWorker,
+      ],
       config,
     );
 

@@ -46,7 +46,8 @@ describe("podid plan and podid sweep", () => {
     expect(dry.code).toBe(0);
     expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, created: 0 });
     expect(sweep.code).toBe(0);
-    expect(JSON.parse(sweep.stdout)).toMatchObject({ created: 8, failed: 0 });
+    expect(JSON.parse(sweep.stdout)).toMatchObject({ handled: true, drain: { failedItems: 0 } });
+    expect(JSON.parse(sweep.stdout).changes.created).toHaveLength(8);
     expect(plan.code).toBe(0);
     expect(plan.stdout).toMatch(/no changes/);
   });

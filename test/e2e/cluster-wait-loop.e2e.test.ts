@@ -2,10 +2,12 @@ import { pathToFileURL } from "node:url";
 import aslValidator from "asl-validator";
 import { StateMachine } from "aws-local-stepfunctions";
 import { beforeAll, describe, expect, it } from "vitest";
+import { readAssociations } from "../../functions/aws/inventory.js";
 import { clusterWaitLoopDefinition, stateMachinesOf } from "../../infra/definitions.js";
 import { seedSampleFleet } from "../../local/sample-fleet.js";
 import { ACCOUNT_ID, awsClientsFor, useLocalAccount } from "../support/local-account.js";
 import { functionNameOf, synthTemplates } from "../support/synth.js";
+import { drainWorkQueue } from "../support/work-queue.js";
 
 type Handler = (event: unknown) => Promise<any>;
 
@@ -64,7 +66,9 @@ describe("the cluster wait loop (synthesized definition, built bundle, local acc
     });
 
     expect(result.check.status).toBe("ACTIVE");
-    expect(result.onboard).toEqual({ status: "reconciled", created: 5, failed: 0 });
+    expect(result.onboard).toEqual({ status: "enqueued", clusterName: "payments-prod" });
+    expect((await drainWorkQueue(ctx.account)).clusters).toEqual(["payments-prod"]);
+    expect(await readAssociations(clients.eks, "payments-prod")).toHaveLength(5);
   });
 
   it.each([

@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { TagResourceCommand } from "@aws-sdk/client-eks";
+import { DeleteClusterCommand, TagResourceCommand } from "@aws-sdk/client-eks";
 import { DeleteRoleCommand, TagRoleCommand, UntagRoleCommand } from "@aws-sdk/client-iam";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { readAssociations } from "../../functions/aws/inventory.js";
 import { seedSampleFleet } from "../../local/sample-fleet.js";
 import { ACCOUNT_ID, awsClientsFor, useLocalAccount, writeCalls } from "../support/local-account.js";
+import { drainWorkQueue } from "../support/work-queue.js";
 
 type Handler = (event: unknown) => Promise<Record<string, any>>;
 
@@ -48,26 +50,51 @@ function captureLogs(): () => string {
   return () => lines.join("\n");
 }
 
-describe("the built bundles with the events/ samples", () => {
-  it("sweeper: the scheduled event reconciles the whole sample fleet", async () => {
-    await seeded();
+describe("the built bundles with the events/ samples (triggers enqueue, the worker reconciles)", () => {
+  const drain = () => drainWorkQueue(ctx.account);
+  const slots = async (clients: Awaited<ReturnType<typeof seeded>>, cluster: string) =>
+    (await readAssociations(clients.eks, cluster)).map((a) => `${a.namespace}/${a.serviceAccount}`).sort();
+
+  it("sweeper: the scheduled event enqueues every cluster; the worker reconciles the sample fleet", async () => {
+    const clients = await seeded();
     const out = await handlers.sweeper!(sample("scheduled-sweep.json"));
-    expect(out.summary).toMatchObject({ created: 8, failed: 0, dryRun: false });
+    const drained = await drain();
+    expect(out).toMatchObject({ status: "enqueued", templates: 2 });
+    expect(out.clusters).toEqual(["legacy-batch", "payments-prod", "payments-staging"]);
+    expect(drained).toMatchObject({ failedItems: 0, deadLettered: 0 });
+    expect(await slots(clients, "payments-prod")).toHaveLength(5);
+    expect(await slots(clients, "payments-staging")).toHaveLength(3);
+    expect(await slots(clients, "legacy-batch")).toEqual([]);
   });
 
-  it("sweeper: lists clusters for a fan-out, and sweeps one unit of work", async () => {
+  it("sweeper: a payload with roles, a breaker floor or clusters is rejected, and nothing is written", async () => {
     await seeded();
-    const listed = await handlers.sweeper!({ action: "list-clusters" });
-    const unit = await handlers.sweeper!({ clusters: ["payments-staging"] });
-    expect(listed.clusters.sort()).toEqual(["legacy-batch", "payments-prod", "payments-staging"]);
-    expect(unit.summary).toMatchObject({ clusters: 1, created: 3 });
+    await ctx.account.resetCalls();
+    const forged = {
+      clusters: ["payments-prod"],
+      roles: [
+        {
+          name: "AdminRole",
+          arn: "arn:aws:iam::123456789012:role/AdminRole",
+          path: "/",
+          tags: {},
+          trustPolicy: "{}",
+        },
+      ],
+      breakerFloor: 100000,
+    };
+    const out = await handlers.sweeper!(forged);
+    expect(out.status).toBe("rejected");
+    expect((await ctx.account.calls()).calls).toEqual({});
   });
 
-  it("cluster-event: CreateCluster of an ACTIVE cluster onboards it", async () => {
-    await seeded();
+  it("cluster-event: CreateCluster of an ACTIVE cluster enqueues it; the worker onboards it", async () => {
+    const clients = await seeded();
     const out = await handlers["cluster-event"]!(sample("eks-create-cluster.json"));
-    expect(out.status).toBe("reconciled");
-    expect(out.summary.created).toBe(5);
+    const drained = await drain();
+    expect(out).toEqual({ status: "enqueued", clusterName: "payments-prod" });
+    expect(drained.clusters).toEqual(["payments-prod"]);
+    expect(await slots(clients, "payments-prod")).toHaveLength(5);
   });
 
   it("cluster-event: CreateCluster of a CREATING cluster waits (the sweep catches it without a wait loop)", async () => {
@@ -86,10 +113,10 @@ describe("the built bundles with the events/ samples", () => {
     const onboard = await handlers["cluster-event"]!({ action: "onboard", clusterName: "payments-prod" });
     expect(check).toEqual({ clusterName: "payments-prod", status: "ACTIVE" });
     expect(gone).toEqual({ clusterName: "nope", status: "GONE" });
-    expect(onboard.summary.created).toBe(5);
+    expect(onboard).toEqual({ status: "enqueued", clusterName: "payments-prod" });
   });
 
-  it("cluster-event: TagResource and UntagResource in real CloudTrail form (URL-encoded resourceArn) re-plan the cluster", async () => {
+  it("cluster-event: TagResource and UntagResource in real CloudTrail form (URL-encoded resourceArn) enqueue the cluster; the worker re-plans it", async () => {
     const clients = await seeded();
     const tagEvent = sample("eks-tag-resource.json") as {
       detail: { requestParameters: { resourceArn: string } };
@@ -105,48 +132,77 @@ describe("the built bundles with the events/ samples", () => {
     );
     const tagged = await handlers["cluster-event"]!(sample("eks-tag-resource.json"));
     const untagged = await handlers["cluster-event"]!(sample("eks-untag-resource.json"));
-    expect(tagged.summary.changes.map((c: { namespace: string }) => c.namespace)).toContain("cert-manager");
-    expect(untagged).toMatchObject({ status: "reconciled", summary: { created: 0, deleted: 0 } });
+    await drain();
+    expect(tagged.status).toBe("enqueued");
+    expect(untagged.status).toBe("enqueued");
+    expect(await slots(clients, "payments-prod")).toContain("cert-manager/cert-manager");
   });
 
-  it("cluster-event: DeleteCluster changes nothing (EKS removes the associations)", async () => {
-    await seeded();
+  it("cluster-event: DeleteCluster writes nothing to EKS (EKS removes the associations)", async () => {
+    const clients = await seeded();
+    await clients.eks.send(new DeleteClusterCommand({ name: "payments-staging" }));
     await ctx.account.resetCalls();
     const out = await handlers["cluster-event"]!(sample("eks-delete-cluster.json"));
-    expect(out.status).toBe("ignored");
-    expect(writeCalls((await ctx.account.calls()).calls)).toEqual({});
+    await drain();
+    expect(out.status).toBe("enqueued");
+    expect(
+      Object.keys(writeCalls((await ctx.account.calls()).calls)).filter(
+        (op) => !/Message|Item|Queue|Query/.test(op),
+      ),
+    ).toEqual([]);
   });
 
   it.each(["iam-create-role.json", "iam-tag-role.json", "iam-update-assume-role-policy.json"])(
-    "iam-event: %s re-plans orders-api across clusters and lints its trust",
+    "iam-event: %s refreshes orders-api, lints its trust, and enqueues the clusters it selects",
     async (file) => {
-      await seeded();
+      const clients = await seeded();
+      await handlers.sweeper!(sample("scheduled-sweep.json"));
+      await drain();
+      await clients.iam.send(
+        new TagRoleCommand({
+          RoleName: "orders-api",
+          Tags: [{ Key: "pod-identity/bind-2", Value: "orders/extra" }],
+        }),
+      );
       const out = await handlers["iam-event"]!(sample(file));
-      expect(out).toMatchObject({ status: "reconciled", roleName: "orders-api", trustFindings: [] });
-      expect(out.summary.created).toBe(4);
-      expect(out.summary.changes.every((c: { source: string }) => c.source === "orders-api")).toBe(true);
+      await drain();
+      expect(out).toMatchObject({
+        status: "enqueued",
+        roleName: "orders-api",
+        now: "indexed",
+        trustFindings: [],
+      });
+      expect(out.clusters).toEqual(["payments-prod", "payments-staging"]);
+      expect(await slots(clients, "payments-prod")).toContain("orders/extra");
     },
   );
 
   it("iam-event: UntagRole and DeleteRole remove that role's associations", async () => {
     const clients = await seeded();
     await handlers.sweeper!(sample("scheduled-sweep.json"));
+    await drain();
     await clients.iam.send(
       new UntagRoleCommand({ RoleName: "metrics-reader", TagKeys: ["pod-identity/bind"] }),
     );
-    const untagged = await handlers["iam-event"]!(sample("iam-untag-role.json"));
+    await handlers["iam-event"]!(sample("iam-untag-role.json"));
+    await drain();
+    const afterUntag = await slots(clients, "payments-prod");
     await clients.iam.send(
       new TagRoleCommand({
         RoleName: "metrics-reader",
         Tags: [{ Key: "pod-identity/bind", Value: "monitoring/prometheus" }],
       }),
     );
-    await handlers["iam-event"]!(sample("iam-tag-role.json"));
     await handlers.sweeper!(sample("scheduled-sweep.json"));
+    await drain();
+    const afterTag = await slots(clients, "payments-prod");
     await clients.iam.send(new DeleteRoleCommand({ RoleName: "metrics-reader" }));
     const deleted = await handlers["iam-event"]!(sample("iam-delete-role.json"));
-    expect(untagged.summary.deleted).toBe(2);
-    expect(deleted.summary.deleted).toBe(2);
+    await drain();
+    expect(afterUntag).not.toContain("monitoring/prometheus");
+    expect(afterTag).toContain("monitoring/prometheus");
+    expect(deleted).toMatchObject({ now: "gone", clusters: ["payments-prod", "payments-staging"] });
+    expect(await slots(clients, "payments-prod")).not.toContain("monitoring/prometheus");
   });
 
   it.each([

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { reconcilerEnvSchema } from "../../functions/aws/runtime.js";
+import { workEnvSchema } from "../../functions/aws/work-runtime.js";
 import { migrationEnvSchema } from "../../functions/migration/deps.js";
 import { synthTemplates, type Template } from "../support/synth.js";
 
@@ -8,16 +9,19 @@ import { synthTemplates, type Template } from "../support/synth.js";
  * Each function's own environment schema, by the folder name of its logical id. A function the
  * stack adds without a schema here fails the test: register its schema when you add it.
  */
+const WORK = reconcilerEnvSchema.extend(workEnvSchema.shape);
 const SCHEMAS: Record<string, z.ZodObject> = {
-  ClusterEvent: reconcilerEnvSchema,
-  IamEvent: reconcilerEnvSchema,
-  Sweeper: reconcilerEnvSchema,
+  ClusterEvent: WORK,
+  IamEvent: WORK,
+  Sweeper: WORK,
+  ReconcileWorker: WORK,
   Migration: migrationEnvSchema,
 };
 /** Variables a function's schema knows but that function does not use (only cluster-event starts the wait loop). */
 const NOT_USED: Record<string, string[]> = {
   IamEvent: ["WAIT_STATE_MACHINE_ARN"],
   Sweeper: ["WAIT_STATE_MACHINE_ARN"],
+  ReconcileWorker: ["WAIT_STATE_MACHINE_ARN"],
 };
 
 /** CloudFormation intrinsics become placeholder text of the shape they resolve to. */

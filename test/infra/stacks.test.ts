@@ -88,10 +88,12 @@ describe("EventBridge rules", () => {
     });
   });
 
-  it("schedule the sweep, fanned out over units of work by a state machine", () => {
+  it("schedule the sweep: the sweeper rebuilds the index and enqueues every cluster", () => {
     regional.hasResourceProperties("AWS::Events::Rule", {
       ScheduleExpression: "rate(30 minutes)",
-      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp("^SweepFanOutStateMachine") } })],
+      Targets: [
+        Match.objectLike({ Arn: { "Fn::GetAtt": [Match.stringLikeRegexp("^SweeperFunction"), "Arn"] } }),
+      ],
     });
   });
 
@@ -119,6 +121,7 @@ describe("functions", () => {
       "cluster-event",
       "iam-event",
       "migration",
+      "reconcile-worker",
       "sweeper",
     ]);
     for (const fn of Object.values(fns)) {
@@ -139,10 +142,52 @@ describe("functions", () => {
   });
 
   it("send failed asynchronous invocations to the dead-letter queue", () => {
-    regional.resourceCountIs("AWS::Lambda::EventInvokeConfig", 4);
+    regional.resourceCountIs("AWS::Lambda::EventInvokeConfig", 5);
     regional.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
       DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
     });
+  });
+});
+
+describe("the work queue (issue 10)", () => {
+  it("is SQS FIFO with a KMS key and a FIFO DLQ after 3 receives", () => {
+    const queues = Object.values(
+      regional.findResources("AWS::SQS::Queue", { Properties: { FifoQueue: true } }),
+    );
+    expect(queues).toHaveLength(2);
+    for (const q of queues) expect(q.Properties.KmsMasterKeyId).toBeDefined();
+    regional.hasResourceProperties("AWS::SQS::Queue", {
+      FifoQueue: true,
+      RedrivePolicy: { maxReceiveCount: 3, deadLetterTargetArn: Match.anyValue() },
+    });
+  });
+
+  it("feeds the worker through an event source mapping that reports partial batch failures", () => {
+    regional.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      FunctionName: { Ref: Match.stringLikeRegexp("^ReconcileWorkerFunction") },
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      BatchSize: 10,
+    });
+  });
+
+  it("keeps the template index and the deletion budget in encrypted tables with PITR", () => {
+    const tables = regional.findResources("AWS::DynamoDB::GlobalTable");
+    const ids = Object.keys(tables);
+    expect(ids.some((id) => id.startsWith("WorkQueueTemplateIndex"))).toBe(true);
+    expect(ids.some((id) => id.startsWith("WorkQueueDeletionBudget"))).toBe(true);
+    regional.hasResourceProperties("AWS::DynamoDB::GlobalTable", {
+      TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
+    });
+  });
+
+  it("tells every reconciler function where the queue and the tables are", () => {
+    const fns = regional.findResources("AWS::Lambda::Function");
+    for (const [id, fn] of Object.entries(fns)) {
+      if (!/^(ClusterEvent|IamEvent|Sweeper|ReconcileWorker)Function/.test(id)) continue;
+      expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(
+        expect.arrayContaining(["WORK_QUEUE_URL", "TEMPLATE_INDEX_TABLE", "DELETION_BUDGET_TABLE"]),
+      );
+    }
   });
 });
 
@@ -243,7 +288,7 @@ describe("least privilege", () => {
     const roles = Object.values(regional.findResources("AWS::Lambda::Function")).map((f) =>
       JSON.stringify(f.Properties.Role),
     );
-    expect(new Set(roles).size).toBe(4);
+    expect(new Set(roles).size).toBe(5);
     expect(policiesOf("ClusterEventRole").flatMap(actions)).toContain("states:StartExecution");
   });
 });
@@ -251,8 +296,8 @@ describe("least privilege", () => {
 describe("state machines", () => {
   it("log ALL and trace, and their definitions pass asl-validator", () => {
     const machines = regional.findResources("AWS::StepFunctions::StateMachine");
-    // wait loop, sweep fan-out, migration run, finalize, rollback
-    expect(Object.keys(machines)).toHaveLength(5);
+    // wait loop, migration run, finalize, rollback (the sweep is a queue now, not a fan-out)
+    expect(Object.keys(machines)).toHaveLength(4);
     for (const m of Object.values(machines)) {
       expect(m.Properties.LoggingConfiguration.Level).toBe("ALL");
       expect(m.Properties.LoggingConfiguration.Destinations).toHaveLength(1);
@@ -272,7 +317,9 @@ describe("observability", () => {
     const names = Object.values(alarms).map((a) => a.Properties.MetricName);
     expect(names.sort()).toEqual([
       "ApproximateNumberOfMessagesVisible",
+      "ApproximateNumberOfMessagesVisible",
       "BreakerTrips",
+      "DeletionsHeld",
       "Errors",
       // migration run, finalize and rollback timed out (no report, no rollback)
       "ExecutionsTimedOut",

@@ -15,7 +15,7 @@ export function synthTemplates(context: Record<string, unknown> = {}): Record<st
 
 /** Maps a function's logical id to its folder name (ClusterEventFunction… → cluster-event). */
 export function functionNameOf(logicalId: string): string {
-  const match = /^(ClusterEvent|IamEvent|Sweeper|Migration)Function/.exec(logicalId);
+  const match = /^(ClusterEvent|IamEvent|Sweeper|ReconcileWorker|Migration)Function/.exec(logicalId);
   if (!match) return logicalId;
   return match[1]!.replace(/([a-z])([A-Z])/g, "$1-$2").toLowerCase();
 }

@@ -13,18 +13,17 @@ import { startLocalAccount } from "../../../local/index.js";
 import { mintJwt } from "../../../local/jwt.js";
 import { podIdentityTrust, seedSampleFleet } from "../../../local/sample-fleet.js";
 import { type AwsClients, createClients } from "../../aws/clients.js";
+import { memoryPublisher } from "../../aws/events.js";
 import { readAssociations, readClusters, readRoles } from "../../aws/inventory.js";
-import type { ReconcileSummary } from "../../aws/reconcile.js";
-import { handler as clusterEvent } from "../../cluster-event/index.js";
+import { reconcile, silentLogger } from "../../aws/reconcile.js";
 import { DEFAULT_TEMPLATE_PATH } from "../../core/admission.js";
 import { TAG } from "../../core/tags.js";
-import { handler as iamEvent } from "../../iam-event/index.js";
 import { createMigrationDeps, localMigrationEnv } from "../../migration/deps.js";
-import { handler as sweeper } from "../../sweeper/index.js";
 import { finalizeLocally, loadMigrationDefinition, runMigrationLocally } from "../migration-runner.js";
 import { renderTable } from "../tables.js";
 import { terminalSafe } from "../terminal.js";
 import { formatFinalize, formatReport } from "./migrate.js";
+import { type FlowReport, runFlow } from "./replay.js";
 
 const POD_IDENTITY_TAG = /^pod-identity\//;
 const out = (s = "") => process.stdout.write(`${terminalSafe(s)}\n`);
@@ -72,22 +71,24 @@ async function printAssociations(clients: AwsClients, clusterNames?: string[]): 
   out(renderTable(["cluster", "namespace/serviceaccount", "role", "source"], rows));
 }
 
-function printSummary(summary: ReconcileSummary): void {
-  if (summary.changes.length > 0) {
-    out(
-      renderTable(
-        ["change", "cluster", "namespace/serviceaccount", "why", "status"],
-        summary.changes.map((c) => [
-          c.kind,
-          c.clusterName,
-          `${c.namespace}/${c.serviceAccount}`,
-          c.detail,
-          c.status,
-        ]),
-      ),
-    );
-  }
-  const findings = summary.findings.filter((f) => f.severity !== "info");
+/** What a trigger did once the work queue was drained: the changed slots. */
+function printFlow(report: FlowReport): void {
+  const rows = (["created", "updated", "deleted"] as const).flatMap((kind) =>
+    report.changes[kind].map((slot) => [kind, slot]),
+  );
+  out(
+    `${report.drain.messages} work item(s) for ${report.drain.clusters.join(", ") || "no cluster"}; ${rows.length} change(s)${report.handled ? "" : " (NOT all handled)"}`,
+  );
+  if (rows.length > 0) out(renderTable(["change", "cluster/namespace/serviceaccount"], rows));
+}
+
+/** The findings a role's tags produce (a dry-run plan scoped to the role). */
+async function printRoleFindings(clients: AwsClients, roleName: string): Promise<void> {
+  const plan = await reconcile(
+    { clients, publisher: memoryPublisher(), logger: silentLogger },
+    { scope: { kind: "role", roleName }, dryRun: true },
+  );
+  const findings = plan.findings.filter((f) => f.severity !== "info" && f.roleName === roleName);
   if (findings.length > 0)
     out(
       renderTable(
@@ -123,8 +124,7 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
   );
 
   step(1, "The scheduled sweep onboards the fleet (legacy-batch is opted out)");
-  const first = (await sweeper(scheduledEvent)) as { summary: ReconcileSummary };
-  printSummary(first.summary);
+  printFlow(await runFlow([{ file: "schedule", event: scheduledEvent }]));
   await printAssociations(clients);
 
   step(2, "A cluster is created: CreateCluster → cluster-event → its associations");
@@ -142,12 +142,9 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
       },
     }),
   );
-  const created = (await clusterEvent(
-    cloudTrail(createClusterEvent, { name: "payments-canary", version: "1.32" }),
-  )) as {
-    summary: ReconcileSummary;
-  };
-  printSummary(created.summary);
+  printFlow(
+    await runFlow([{ event: cloudTrail(createClusterEvent, { name: "payments-canary", version: "1.32" }) }]),
+  );
   await printAssociations(clients, ["payments-canary"]);
 
   step(3, "A role is re-tagged: orders-api now binds orders-reporter and only prod clusters → iam-event");
@@ -161,10 +158,7 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
       Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
     }),
   );
-  const retagged = (await iamEvent(cloudTrail(tagRoleEvent, { roleName: "orders-api", tags: [] }))) as {
-    summary: ReconcileSummary;
-  };
-  printSummary(retagged.summary);
+  printFlow(await runFlow([{ event: cloudTrail(tagRoleEvent, { roleName: "orders-api", tags: [] }) }]));
   await printAssociations(clients);
 
   step(4, "Someone repoints an association by hand; the sweeper repairs the drift");
@@ -183,8 +177,7 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
     );
     out(`payments-prod ${victim.namespace}/${victim.serviceAccount} now points at role hand-made.`);
   }
-  const repaired = (await sweeper(scheduledEvent)) as { summary: ReconcileSummary };
-  printSummary(repaired.summary);
+  printFlow(await runFlow([{ file: "schedule", event: scheduledEvent }]));
 
   step(5, "A bad template is reported, not applied; a tagged role outside the template path is refused");
   await clients.iam.send(
@@ -198,10 +191,8 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
       ],
     }),
   );
-  const bad = (await iamEvent(cloudTrail(tagRoleEvent, { roleName: "reports-writer", tags: [] }))) as {
-    summary: ReconcileSummary;
-  };
-  printSummary(bad.summary);
+  printFlow(await runFlow([{ event: cloudTrail(tagRoleEvent, { roleName: "reports-writer", tags: [] }) }]));
+  await printRoleFindings(clients, "reports-writer");
   await clients.iam.send(
     new CreateRoleCommand({
       RoleName: "ops-admin",
@@ -212,10 +203,8 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
       ],
     }),
   );
-  const refused = (await iamEvent(cloudTrail(tagRoleEvent, { roleName: "ops-admin", tags: [] }))) as {
-    summary: ReconcileSummary;
-  };
-  printSummary(refused.summary);
+  printFlow(await runFlow([{ event: cloudTrail(tagRoleEvent, { roleName: "ops-admin", tags: [] }) }]));
+  await printRoleFindings(clients, "ops-admin");
 
   step(
     6,

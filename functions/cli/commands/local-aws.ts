@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from "commander";
-import { startLocalAccount } from "../../../local/index.js";
+import { localWorkEnv, startLocalAccount } from "../../../local/index.js";
 
 /** `podid local-aws [--port N]`: runs the local account until SIGINT/SIGTERM. */
 export function registerLocalAws(program: Command, setExit: (code: number) => void): void {
@@ -14,6 +14,9 @@ export function registerLocalAws(program: Command, setExit: (code: number) => vo
     })
     .action(async (opts: { port?: number }) => {
       const account = await startLocalAccount({ port: opts.port ?? 0 });
+      // the work queue and tables first; AWS_ENDPOINT_URL means "ready"
+      for (const [k, v] of Object.entries(localWorkEnv(account.endpoint)))
+        process.stdout.write(`${k}=${v}\n`);
       // PODID_LOCAL=1 lets the functions' bundles honour AWS_ENDPOINT_URL (deployed, they never do)
       process.stdout.write(`AWS_ENDPOINT_URL=${account.endpoint}\nPODID_LOCAL=1\n`);
       await new Promise<void>((resolve) => {

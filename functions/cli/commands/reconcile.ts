@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import scheduledEvent from "../../../events/scheduled-sweep.json" with { type: "json" };
 import { admissionFromEnv } from "../../aws/admission-settings.js";
 import { createClients } from "../../aws/clients.js";
 import { memoryPublisher } from "../../aws/events.js";
@@ -6,6 +7,7 @@ import { type ReconcileSummary, reconcile, silentLogger } from "../../aws/reconc
 import { SEVERITIES } from "../../core/trust/findings.js";
 import { renderTable } from "../tables.js";
 import { terminalSafe } from "../terminal.js";
+import { formatFlow, runFlow } from "./replay.js";
 
 /** The readable form of a reconcile summary: changes, findings, counts. */
 export function formatSummary(summary: ReconcileSummary, title: string): string {
@@ -74,28 +76,29 @@ export function registerReconcile(program: Command, setExit: (code: number) => v
     });
   program
     .command("sweep")
-    .description("reconcile the account now")
-    .option("--dry-run", "plan only, change nothing")
+    .description("the scheduled flow now: rebuild the template index, enqueue every cluster, drain the queue")
+    .option("--dry-run", "plan only, change nothing (no queue)")
     .option("--json", "machine-readable output")
-    .option("--cluster <name...>", "only these clusters")
-    .action(async (opts: { json?: boolean; dryRun?: boolean; cluster?: string[] }) => {
-      const summary = await reconcile(
-        {
-          clients: createClients({ endpointOverrides: true }),
-          publisher: memoryPublisher(),
-          logger: silentLogger,
-        },
-        {
-          scope: opts.cluster ? { kind: "clusters", names: opts.cluster } : { kind: "all" },
-          dryRun: opts.dryRun === true,
-          admission: admissionFromEnv(),
-        },
-      );
-      process.stdout.write(
-        opts.json
-          ? `${JSON.stringify(summary)}\n`
-          : terminalSafe(formatSummary(summary, opts.dryRun ? "Sweep (dry run)" : "Sweep")),
-      );
-      setExit(summary.failed > 0 ? 1 : 0);
+    .action(async (opts: { json?: boolean; dryRun?: boolean }) => {
+      if (opts.dryRun) {
+        const summary = await reconcile(
+          {
+            clients: createClients({ endpointOverrides: true }),
+            publisher: memoryPublisher(),
+            logger: silentLogger,
+          },
+          { scope: { kind: "all" }, dryRun: true, admission: admissionFromEnv() },
+        );
+        process.stdout.write(
+          opts.json
+            ? `${JSON.stringify(summary)}\n`
+            : terminalSafe(formatSummary(summary, "Sweep (dry run)")),
+        );
+        setExit(summary.failed > 0 ? 1 : 0);
+        return;
+      }
+      const report = await runFlow([{ file: "schedule", event: scheduledEvent }]);
+      process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : terminalSafe(formatFlow(report)));
+      setExit(report.handled ? 0 : 1);
     });
 }

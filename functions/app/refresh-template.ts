@@ -1,0 +1,92 @@
+import type { AdmissionPolicy } from "../core/admission.js";
+import { DETAIL_TYPES } from "../core/events.js";
+import type { RoleInfo } from "../core/model.js";
+import { parseTemplate, selectsCluster, TAG } from "../core/tags.js";
+import { lintTrustPolicy, type TrustFinding } from "../core/trust/index.js";
+import type { IndexedCluster, Log, Publisher, RoleDirectory, TemplateIndex, WorkQueue } from "./ports.js";
+import { indexedRole, isIndexedRole } from "./template-roles.js";
+
+/** What refreshing one role needs. */
+export interface RefreshTemplateDeps {
+  roles: RoleDirectory;
+  index: TemplateIndex;
+  queue: WorkQueue;
+  publisher: Publisher;
+  log: Log;
+  now: () => Date;
+}
+
+/** What refreshing one role did. */
+export interface RefreshResult {
+  roleName: string;
+  /** the role as IAM has it now: a template/catalog role, another role, or gone */
+  now: "indexed" | "not-a-template" | "gone";
+  /** clusters the role selected before or selects now: the only ones enqueued */
+  clusters: string[];
+  trustFindings: TrustFinding[];
+}
+
+function selected(
+  role: RoleInfo | undefined,
+  clusters: IndexedCluster[],
+  admission?: AdmissionPolicy,
+): string[] {
+  if (!role) return [];
+  const template = parseTemplate(role, admission).template;
+  if (!template) return [];
+  return clusters.filter((c) => selectsCluster(template.selectors, c)).map((c) => c.name);
+}
+
+/**
+ * An IAM event named a role: re-read that role from IAM (never from the event), write it to the
+ * template index (or remove it), lint its trust policy, and enqueue only the clusters the role
+ * selected before, selects now, or has managed associations in.
+ */
+export async function refreshTemplate(
+  deps: RefreshTemplateDeps,
+  accountId: string,
+  roleName: string,
+  admission?: AdmissionPolicy,
+): Promise<RefreshResult> {
+  const [before, read, clusters] = await Promise.all([
+    deps.index.role(roleName),
+    deps.roles.readRole(roleName),
+    deps.index.clusters(),
+  ]);
+  const relevant = read !== undefined && isIndexedRole(read);
+  if (relevant) await deps.index.putRole(indexedRole(read, deps.now()));
+  else if (before) await deps.index.deleteRole(roleName);
+  const names = new Set([
+    ...selected(before, clusters, admission),
+    ...selected(relevant ? read : undefined, clusters, admission),
+    ...clusters.filter((c) => (c.managedBySource[roleName] ?? 0) > 0).map((c) => c.name),
+  ]);
+  const trustFindings = relevant ? lint(deps, read, accountId) : [];
+  const list = [...names].sort();
+  await deps.queue.enqueue(list.map((clusterName) => ({ clusterName, trigger: "iam-event" as const })));
+  for (const f of parseTemplate(read ?? { name: roleName, arn: "", tags: {} }, admission).findings)
+    deps.publisher.publish(DETAIL_TYPES.finding, { ...f });
+  await deps.publisher.flush();
+  deps.log.info("template refreshed", { roleName, clusters: list.length });
+  return {
+    roleName,
+    now: read === undefined ? "gone" : relevant ? "indexed" : "not-a-template",
+    clusters: list,
+    trustFindings,
+  };
+}
+
+function lint(deps: RefreshTemplateDeps, role: RoleInfo, accountId: string): TrustFinding[] {
+  const findings = lintTrustPolicy(role.trustPolicy, {
+    accountId,
+    sessionTagsDisabled: role.tags[TAG.sessionTags]?.toLowerCase() === "disabled",
+  });
+  for (const f of findings)
+    deps.publisher.publish(DETAIL_TYPES.finding, {
+      ...f,
+      source: "trust-lint",
+      roleName: role.name,
+      roleArn: role.arn,
+    });
+  return findings;
+}

@@ -1,0 +1,31 @@
+import type { ReconcileSettings } from "./ports.js";
+import { type ClusterResult, type ReconcileClusterDeps, reconcileCluster } from "./reconcile-cluster.js";
+
+/** Clock skew allowed between SQS's SentTimestamp and the worker's clock. */
+export const SKEW_MS = 2000;
+
+/**
+ * True when every item was sent before the last completed reconcile of its cluster started
+ * (allowing for clock skew): that reconcile read the world after their triggers wrote, so they
+ * ask for nothing new. This is how a burst of triggers for one cluster coalesces.
+ */
+export function alreadyCovered(sentAtMs: number[], reconciledFrom: string | undefined): boolean {
+  if (!reconciledFrom || sentAtMs.length === 0) return false;
+  const from = Date.parse(reconciledFrom);
+  return sentAtMs.every((t) => Number.isFinite(t) && t < from - SKEW_MS);
+}
+
+/**
+ * Handles the items of one cluster in a batch (FIFO: the group's earlier items are done):
+ * acknowledged without work when already covered, else one reconcile for all of them.
+ */
+export async function handleClusterItems(
+  deps: ReconcileClusterDeps,
+  settings: ReconcileSettings,
+  clusterName: string,
+  sentAtMs: number[],
+): Promise<{ status: "coalesced" } | { status: "reconciled"; result: ClusterResult }> {
+  const row = await deps.index.cluster(clusterName);
+  if (alreadyCovered(sentAtMs, row?.reconciledFrom)) return { status: "coalesced" };
+  return { status: "reconciled", result: await reconcileCluster(deps, settings, clusterName) };
+}

@@ -1,0 +1,90 @@
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import { z } from "zod";
+import type { ReconcileSettings } from "../app/ports.js";
+import type { ReconcileClusterDeps } from "../app/reconcile-cluster.js";
+import { DEFAULT_BUDGET } from "../core/budget.js";
+import { admissionFromEnv } from "./admission-settings.js";
+import { endpointSettings, isLocalRun } from "./clients.js";
+import { EksClusterApi } from "./cluster-api.js";
+import { DynamoDeletionBudget } from "./deletion-budget.js";
+import { familyBuckets, pace, parseRates } from "./pacing.js";
+import { IamRoleDirectory } from "./role-directory.js";
+import { createRuntime, type Runtime } from "./runtime.js";
+import { DynamoTemplateIndex } from "./template-index.js";
+import { WorkConfigurationError } from "./work-errors.js";
+import { SqsWorkQueue } from "./work-queue.js";
+
+/** Environment of the work-queue functions (validated once per cold start). */
+export const workEnvSchema = z.object({
+  WORK_QUEUE_URL: z.string().min(1),
+  TEMPLATE_INDEX_TABLE: z.string().min(1),
+  DELETION_BUDGET_TABLE: z.string().min(1),
+  DELETION_BUDGET_FLOOR: z.coerce.number().int().min(0).default(DEFAULT_BUDGET.floor),
+  DELETION_BUDGET_FRACTION: z.coerce.number().min(0).max(1).default(DEFAULT_BUDGET.fraction),
+  /** share of each API family's rate the automation uses on its own (0 < share ≤ 1) */
+  PACING_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
+  PACING_RATES: z.string().optional(),
+});
+export type WorkEnv = z.infer<typeof workEnvSchema>;
+
+/** Ports and settings of the work-queue use cases, built once per execution environment. */
+export interface WorkRuntime {
+  base: Runtime;
+  env: WorkEnv;
+  deps: ReconcileClusterDeps & { queue: SqsWorkQueue };
+  settings: () => Promise<ReconcileSettings>;
+}
+
+/** Builds the work runtime; a bad configuration is a readable error at cold start. */
+export function createWorkRuntime(source: NodeJS.ProcessEnv = process.env): WorkRuntime {
+  const base = createRuntime(source);
+  const parsed = workEnvSchema.safeParse(source);
+  if (!parsed.success)
+    throw new WorkConfigurationError(`invalid function configuration: ${z.prettifyError(parsed.error)}`);
+  const env = parsed.data;
+  const buckets = familyBuckets(env.PACING_SHARE, parseRates(env.PACING_RATES));
+  pace(base.deps.clients.eks, "eks", buckets);
+  pace(base.deps.clients.iam, "iam", buckets);
+  // endpoint overrides count only locally (PODID_LOCAL=1), as for every other client
+  const common = {
+    region: source.AWS_REGION ?? source.AWS_DEFAULT_REGION ?? "us-east-1",
+    ...endpointSettings(isLocalRun(source)),
+  };
+  const db = new DynamoDBClient(common);
+  const sqs = new SQSClient(common);
+  const deps = {
+    clusters: new EksClusterApi(base.deps.clients.eks),
+    roles: new IamRoleDirectory(base.deps.clients.iam),
+    index: new DynamoTemplateIndex(db, env.TEMPLATE_INDEX_TABLE),
+    budget: new DynamoDeletionBudget(db, env.DELETION_BUDGET_TABLE, {
+      floor: env.DELETION_BUDGET_FLOOR,
+      fraction: env.DELETION_BUDGET_FRACTION,
+    }),
+    queue: new SqsWorkQueue(sqs, env.WORK_QUEUE_URL),
+    publisher: base.deps.publisher,
+    metrics: {
+      count: (name: string, value: number) => base.metrics.addMetric(name, MetricUnit.Count, value),
+    },
+    log: base.logger,
+    now: () => new Date(),
+  };
+  const admission = admissionFromEnv(source);
+  let accountId: Promise<string> | undefined;
+  const settings = async (): Promise<ReconcileSettings> => {
+    accountId ??= base.env.ACCOUNT_ID
+      ? Promise.resolve(base.env.ACCOUNT_ID)
+      : base.deps.clients.sts.send(new GetCallerIdentityCommand({})).then((o) => o.Account ?? "");
+    return {
+      accountId: await accountId,
+      dryRun: base.env.DRY_RUN,
+      adoptUnmanaged: base.env.ADOPT_UNMANAGED,
+      installAgent: base.env.INSTALL_AGENT,
+      budget: { floor: env.DELETION_BUDGET_FLOOR, fraction: env.DELETION_BUDGET_FRACTION },
+      admission,
+    };
+  };
+  return { base, env, deps, settings };
+}

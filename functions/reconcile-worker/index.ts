@@ -1,0 +1,45 @@
+import type { SQSBatchResponse } from "aws-lambda";
+import { handleClusterItems } from "../app/work-items.js";
+import { groupWorkRecords, sqsEventSchema } from "../app/work-records.js";
+import { createWorkRuntime, type WorkRuntime } from "../aws/work-runtime.js";
+import { errorMessage } from "../core/errors.js";
+
+let runtime: WorkRuntime | undefined;
+
+/**
+ * The queue worker (SQS event source mapping, ReportBatchItemFailures): one reconcile per cluster
+ * in the batch, however many items named it, none when a completed reconcile already started after
+ * they were sent; a cluster that fails reports all its items as failures (FIFO: its later items
+ * wait); malformed items are acknowledged with a logged reason.
+ */
+export const handler = async (event: unknown): Promise<SQSBatchResponse> => {
+  runtime ??= createWorkRuntime();
+  const rt = runtime;
+  const parsed = sqsEventSchema.safeParse(event);
+  if (!parsed.success) {
+    rt.base.logger.warn("event rejected: not an SQS batch");
+    return { batchItemFailures: [] };
+  }
+  const { groups, rejected } = groupWorkRecords(parsed.data.Records);
+  for (const r of rejected) rt.base.logger.warn("work item rejected", { ...r });
+  const settings = await rt.settings();
+  const failures: string[] = [];
+  let coalesced = 0;
+  await Promise.all(
+    [...groups].map(async ([clusterName, { messageIds, sentAtMs }]) => {
+      try {
+        const out = await handleClusterItems(rt.deps, settings, clusterName, sentAtMs);
+        if (out.status === "coalesced") coalesced += messageIds.length;
+      } catch (error) {
+        rt.base.logger.error("reconcile failed", { clusterName, error: errorMessage(error) });
+        failures.push(...messageIds);
+      }
+    }),
+  );
+  rt.deps.metrics.count("WorkItemsRejected", rejected.length);
+  rt.deps.metrics.count("WorkItemsCoalesced", coalesced);
+  rt.deps.metrics.count("WorkItemsFailed", failures.length);
+  await rt.deps.publisher.flush();
+  rt.base.metrics.publishStoredMetrics();
+  return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+};
