@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { partitionOfRegion } from "../functions/core/partition.js";
 
 /** Deployment settings, from typed stack props or CDK context (`-c key=value`). */
 export const autopilotConfigSchema = z.object({
@@ -14,7 +15,11 @@ export const autopilotConfigSchema = z.object({
   /** take over unmanaged associations that templates claim */
   adoptUnmanaged: z.coerce.boolean().default(false),
   /** regions that run EKS; the us-east-1 forwarder sends IAM events to each */
-  regions: z.array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/)).default(["us-east-1"]),
+  regions: z
+    .array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/))
+    .min(1)
+    .refine((rs) => new Set(rs.map(partitionOfRegion)).size === 1, "all regions must be in one partition")
+    .default(["us-east-1"]),
   /** e-mail subscribed to the alarm topic */
   alarmEmail: z.string().email().optional(),
   /** the account's role trust policy size quota (2,048 unless raised): migration preflight refuses above it */

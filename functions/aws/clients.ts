@@ -3,6 +3,7 @@ import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { STSClient } from "@aws-sdk/client-sts";
+import { iamRegionOf, partitionOfRegion } from "../core/partition.js";
 
 /** The SDK clients the product uses; passed to use cases so tests can substitute them. */
 export interface AwsClients {
@@ -59,8 +60,8 @@ export function createClients(options: ClientOptions = {}): AwsClients {
   };
   return {
     eks: new EKSClient(common),
-    // IAM is a global service whose endpoint lives in us-east-1 (aws partition)
-    iam: new IAMClient({ ...common, region: "us-east-1" }),
+    // IAM is global per partition: its endpoint lives in the partition's IAM region
+    iam: new IAMClient({ ...common, region: iamRegionOf(partitionOfRegion(region)) }),
     sts: new STSClient(common),
     events: new EventBridgeClient(common),
     sfn: new SFNClient(common),
