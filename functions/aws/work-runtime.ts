@@ -1,9 +1,9 @@
-import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { z } from "zod";
-import type { ReconcileSettings } from "../app/ports.js";
+import type { MetricsPort, ReconcileSettings } from "../app/ports.js";
 import type { ReconcileClusterDeps } from "../app/reconcile-cluster.js";
 import { DEFAULT_BUDGET } from "../core/budget.js";
 import { admissionFromEnv } from "./admission-settings.js";
@@ -29,6 +29,11 @@ export const workEnvSchema = z.object({
   PACING_RATES: z.string().optional(),
 });
 export type WorkEnv = z.infer<typeof workEnvSchema>;
+
+/** The use cases' metrics port over Powertools Metrics (counts, the runtime's namespace and service). */
+export function metricsPort(metrics: Metrics): MetricsPort {
+  return { count: (name, value) => metrics.addMetric(name, MetricUnit.Count, value) };
+}
 
 /** Ports and settings of the work-queue use cases, built once per execution environment. */
 export interface WorkRuntime {
@@ -65,9 +70,7 @@ export function createWorkRuntime(source: NodeJS.ProcessEnv = process.env): Work
     }),
     queue: new SqsWorkQueue(sqs, env.WORK_QUEUE_URL),
     publisher: base.deps.publisher,
-    metrics: {
-      count: (name: string, value: number) => base.metrics.addMetric(name, MetricUnit.Count, value),
-    },
+    metrics: metricsPort(base.metrics),
     log: base.logger,
     now: () => new Date(),
   };

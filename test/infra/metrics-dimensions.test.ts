@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ReconcileSummary } from "../../functions/aws/reconcile.js";
 import { createRuntime, recordReconcileMetrics } from "../../functions/aws/runtime.js";
+import { metricsPort } from "../../functions/aws/work-runtime.js";
 import { createMigrationDeps } from "../../functions/migration/deps.js";
 import { synthTemplates } from "../support/synth.js";
 
@@ -51,6 +52,13 @@ describe("alarms that can fire: what the alarms read is what the functions emit"
         findingsBySeverity: { critical: 1, error: 0, warning: 0, info: 0 },
       } as unknown as ReconcileSummary;
       const docs = emfOf(() => recordReconcileMetrics(rt.metrics, summary));
+      // the queue worker's port, as reconcile-cluster counts held deletions
+      docs.push(
+        ...emfOf(() => {
+          metricsPort(rt.metrics).count("DeletionsHeld", 1);
+          rt.metrics.publishStoredMetrics();
+        }),
+      );
       if (name === "sweeper") {
         const sm = (n: string) => `arn:aws:states:us-east-1:123456789012:stateMachine:${n}`;
         const deps = createMigrationDeps({
@@ -95,6 +103,7 @@ describe("alarms that can fire: what the alarms read is what the functions emit"
     );
     expect(watched.map((w) => w.key).sort()).toEqual([
       "PodIdentityAutopilot|BreakerTrips",
+      "PodIdentityAutopilot|DeletionsHeld",
       "PodIdentityAutopilot|FindingsCritical",
       "PodIdentityAutopilot|MigrationsRollbackIncomplete",
     ]);
