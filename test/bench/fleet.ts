@@ -9,6 +9,7 @@ import { CreateRoleCommand } from "@aws-sdk/client-iam";
 import pLimit from "p-limit";
 import type { AwsClients } from "../../functions/aws/clients.js";
 import { readAssociations } from "../../functions/aws/inventory.js";
+import { DEFAULT_TEMPLATE_PATH } from "../../functions/core/admission.js";
 import { createClusterServiceRole, podIdentityTrust } from "../../local/sample-fleet.js";
 
 export const ACCOUNT = "123456789012";
@@ -82,6 +83,8 @@ export async function seedFleet(
     await clients.iam.send(
       new CreateRoleCommand({
         RoleName: name,
+        // templates live under the stack's template path (template admission)
+        Path: DEFAULT_TEMPLATE_PATH,
         AssumeRolePolicyDocument: podIdentityTrust(),
         Tags: [
           { Key: "pod-identity/bind", Value: bind },

@@ -33,6 +33,7 @@ import { DynamoTemplateIndex } from "../../functions/aws/template-index.js";
 import { SqsWorkQueue } from "../../functions/aws/work-queue.js";
 import { renderTable } from "../../functions/cli/tables.js";
 import { drainQueue } from "../../functions/cli/work-drain.js";
+import { DEFAULT_TEMPLATE_PATH } from "../../functions/core/admission.js";
 import { localWorkEnv } from "../../local/work-resources.js";
 import { ACCOUNT, clusterNames, injectDrift, seedFleet, startAccountProcess } from "./fleet.js";
 
@@ -267,6 +268,7 @@ for (const [clusters, perCluster] of sizes) {
     await seedClients.iam.send(
       new CreateRoleCommand({
         RoleName: "solo",
+        Path: DEFAULT_TEMPLATE_PATH,
         AssumeRolePolicyDocument: JSON.stringify({
           Version: "2012-10-17",
           Statement: [
@@ -300,7 +302,7 @@ for (const [clusters, perCluster] of sizes) {
 {
   log("drift repair 50×100 (10 % wrong or missing)…");
   await freshFleet(50, 100);
-  const other = `arn:aws:iam::${ACCOUNT}:role/c-app-001`;
+  const other = `arn:aws:iam::${ACCOUNT}:role${DEFAULT_TEMPLATE_PATH}c-app-001`;
   const drifted = await injectDrift(seedClients, clusterNames(50), 0.1, other);
   const m = await measured(() => sweep());
   const run = row("drift repair (10 %)", 50, 5000, m);
@@ -361,6 +363,7 @@ const iamPerSweep: Record<string, number> = {};
         seedClients.iam.send(
           new CreateRoleCommand({
             RoleName: `r-${i}`,
+            Path: DEFAULT_TEMPLATE_PATH,
             AssumeRolePolicyDocument: '{"Version":"2012-10-17","Statement":[]}',
             ...(i % 20 === 0 ? { Tags: [{ Key: "pod-identity/bind", Value: "a/b" }] } : {}),
           }),
