@@ -9,7 +9,7 @@ import { CreateRoleCommand } from "@aws-sdk/client-iam";
 import pLimit from "p-limit";
 import type { AwsClients } from "../../functions/aws/clients.js";
 import { readAssociations } from "../../functions/aws/inventory.js";
-import { DEFAULT_TEMPLATE_PATH } from "../../functions/core/admission.js";
+import { DEFAULT_CLUSTER_TAG_PREFIX, DEFAULT_TEMPLATE_PATH } from "../../functions/core/admission.js";
 import { createClusterServiceRole, podIdentityTrust } from "../../local/sample-fleet.js";
 
 export const ACCOUNT = "123456789012";
@@ -68,7 +68,8 @@ export async function seedFleet(
             version: "1.31",
             roleArn: `arn:aws:iam::${ACCOUNT}:role/eks-cluster-role`,
             resourcesVpcConfig: { subnetIds: ["subnet-1"] },
-            tags: { "pod-identity/install-agent": "false", fleet: prefix },
+            // tag: selectors only read tags under the protected prefix (cluster admission)
+            tags: { "pod-identity/install-agent": "false", [`${DEFAULT_CLUSTER_TAG_PREFIX}fleet`]: prefix },
           }),
         ),
       ),
@@ -88,7 +89,7 @@ export async function seedFleet(
         AssumeRolePolicyDocument: podIdentityTrust(),
         Tags: [
           { Key: "pod-identity/bind", Value: bind },
-          { Key: "pod-identity/clusters", Value: `tag:fleet=${prefix}` },
+          { Key: "pod-identity/clusters", Value: `tag:${DEFAULT_CLUSTER_TAG_PREFIX}fleet=${prefix}` },
         ],
       }),
     );

@@ -15,7 +15,7 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { type ApplyOptions, applyChanges, ensureAgent } from "../../../functions/aws/apply.js";
-import { iamRoleCheck, type RoleCheck } from "../../../functions/aws/role-check.js";
+import type { RoleCheck } from "../../../functions/aws/role-check.js";
 import type { DesiredAssociation } from "../../../functions/core/model.js";
 import { association, roleArnOf } from "../../support/fleet.js";
 

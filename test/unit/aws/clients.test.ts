@@ -76,8 +76,17 @@ describe("endpoint overrides (issue 13: deployed functions ignore AWS_ENDPOINT_U
     vi.stubEnv("AWS_SECRET_ACCESS_KEY", "testing");
     vi.stubEnv("AWS_REGION", "eu-west-1");
 
-    const deployed = createMigrationDeps({ AWS_REGION: "eu-west-1" });
-    const local = createMigrationDeps({ AWS_REGION: "eu-west-1", PODID_LOCAL: "1" });
+    const sm = (name: string) => `arn:aws:states:eu-west-1:123456789012:stateMachine:${name}`;
+    const env = {
+      AWS_REGION: "eu-west-1",
+      MIGRATION_TABLE: "migrations",
+      MIGRATION_STATE_MACHINE_ARN: sm("run"),
+      MIGRATION_FINALIZE_STATE_MACHINE_ARN: sm("finalize"),
+      MIGRATION_ROLLBACK_STATE_MACHINE_ARN: sm("rollback"),
+      MIGRATION_CLUSTER_LEASE_SECONDS: "3600",
+    };
+    const deployed = createMigrationDeps(env);
+    const local = createMigrationDeps({ ...env, PODID_LOCAL: "1" });
 
     expect(await hostOf(deployed.clients.eks, new ListClustersCommand({}))).toBe(
       "eks.eu-west-1.amazonaws.com",
