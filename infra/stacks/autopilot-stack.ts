@@ -310,6 +310,12 @@ export class PodIdentityAutopilotStack extends Stack {
       sweeper: this.functions.sweeper.fn,
       deadLetterQueues: [this.deadLetterQueue],
       alarmTopic: this.alarmTopic,
+      stateMachines: {
+        "cluster wait": this.waitLoop.stateMachine,
+        "migration run": this.migration.stateMachine,
+        "migration finalize": this.migration.finalize,
+        "migration rollback": this.migration.rollback,
+      },
     });
   }
 
