@@ -4,6 +4,7 @@ import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
+import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import { METRICS_NAMESPACE, METRICS_SERVICE } from "../../functions/core/metrics-names.js";
 
@@ -13,6 +14,8 @@ export interface ObservabilityProps {
   sweeper: lambda.IFunction;
   deadLetterQueues: sqs.IQueue[];
   alarmTopic: sns.ITopic;
+  /** state machines whose failed and timed-out executions are graphed, by label */
+  stateMachines?: Record<string, sfn.IStateMachine>;
 }
 
 /** A product metric, summed over five minutes. */
@@ -29,7 +32,7 @@ export function productMetric(name: string, label?: string): cloudwatch.Metric {
 
 /**
  * The dashboard (associations created/updated/deleted, drift, findings by severity, breaker trips,
- * migrations by outcome, errors and throttles) and the alarms (sweeper errors, breaker trips,
+ * migrations by outcome, errors and throttles, state machine executions failed or timed out) and the alarms (sweeper errors, breaker trips,
  * critical findings, dead-letter queue depth), all notifying the alarm topic.
  */
 export class Observability extends Construct {
@@ -74,6 +77,7 @@ export class Observability extends Construct {
     }
 
     const fns = Object.entries(props.functions);
+    const machines = Object.entries(props.stateMachines ?? {});
     this.dashboard = new cloudwatch.Dashboard(this, "Dashboard", {
       defaultInterval: Duration.days(1),
       widgets: [
@@ -110,9 +114,16 @@ export class Observability extends Construct {
           }),
           new cloudwatch.GraphWidget({
             title: "Migrations by outcome",
-            left: ["Succeeded", "RolledBack", "Rejected", "Failed", "DryRun"].map((o) =>
-              productMetric(`Migrations${o}`, o),
-            ),
+            left: [
+              "Succeeded",
+              "DryRun",
+              "NothingToDo",
+              "Rejected",
+              "RolledBack",
+              "RollbackIncomplete",
+              "Failed",
+              "Incomplete",
+            ].map((o) => productMetric(`Migrations${o}`, o)),
             width: 8,
           }),
           new cloudwatch.GraphWidget({
@@ -124,6 +135,18 @@ export class Observability extends Construct {
               fn.metricThrottles({ label: `${name} throttles`, period: Duration.minutes(5) }),
             ),
             width: 8,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: "State machine executions failed or timed out",
+            left: machines.map(([name, m]) =>
+              m.metricFailed({ label: `${name} failed`, period: Duration.minutes(5), statistic: "Sum" }),
+            ),
+            right: machines.map(([name, m]) =>
+              m.metricTimedOut({ label: `${name} timed out`, period: Duration.minutes(5), statistic: "Sum" }),
+            ),
+            width: 24,
           }),
         ],
         [new cloudwatch.AlarmStatusWidget({ title: "Alarms", alarms: this.alarms, width: 24 })],

@@ -20,6 +20,7 @@ import { ClusterWaitLoop } from "../constructs/cluster-wait-loop.js";
 import { MigrationStateMachine, runTimeout } from "../constructs/migration-state-machine.js";
 import { Observability } from "../constructs/observability.js";
 import { SecurityHardening, sourceAccountOnly } from "../constructs/security-hardening.js";
+import { StateMachineAlarms } from "../constructs/state-machine-alarms.js";
 import { admissionEnvironment, passRoleStatement } from "../constructs/template-authority.js";
 import { WorkQueue } from "../constructs/work-queue.js";
 import { acknowledge } from "../nag.js";
@@ -291,11 +292,30 @@ export class PodIdentityAutopilotStack extends Stack {
       config,
     );
 
+    new StateMachineAlarms(this, "StateMachineAlarms", {
+      alarmTopic: this.alarmTopic,
+      machines: [
+        { id: "ClusterWaitLoop", machine: this.waitLoop.stateMachine, purpose: "onboarding a new cluster" },
+        ...(
+          [
+            ["MigrationRun", this.migration.stateMachine, "a migration run"],
+            ["MigrationFinalize", this.migration.finalize, "a migration finalize"],
+            ["MigrationRollback", this.migration.rollback, "a migration rollback"],
+          ] as const
+        ).map(([id, machine, purpose]) => ({ id, machine, purpose, timedOutAlarmed: true })),
+      ],
+    });
     this.observability = new Observability(this, "Observability", {
       functions: Object.fromEntries(Object.entries(this.functions).map(([k, v]) => [k, v.fn])),
       sweeper: this.functions.sweeper.fn,
       deadLetterQueues: [this.deadLetterQueue],
       alarmTopic: this.alarmTopic,
+      stateMachines: {
+        "cluster wait": this.waitLoop.stateMachine,
+        "migration run": this.migration.stateMachine,
+        "migration finalize": this.migration.finalize,
+        "migration rollback": this.migration.rollback,
+      },
     });
   }
 

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ReconcileSummary } from "../../functions/aws/reconcile.js";
 import { createRuntime, recordReconcileMetrics } from "../../functions/aws/runtime.js";
 import { metricsPort } from "../../functions/aws/work-runtime.js";
+import type { MigrationOutcome, PhaseOutcome } from "../../functions/migration/actions/report.js";
 import { createMigrationDeps } from "../../functions/migration/deps.js";
 import { synthTemplates } from "../support/synth.js";
 
@@ -29,62 +30,85 @@ function emfOf(publish: () => void): Array<Record<string, any>> {
 
 afterEach(() => vi.restoreAllMocks());
 
-describe("alarms that can fire: what the alarms read is what the functions emit", () => {
-  it("every product alarm names the namespace, metric and service dimension that a function really emits (EMF)", () => {
-    // Prepare: a function configured as the stack configures it (service name per function)
-    const emitted = new Map<string, Set<string>>();
-    for (const name of ["cluster-event", "iam-event", "sweeper"]) {
-      const rt = createRuntime({
-        POWERTOOLS_SERVICE_NAME: `pod-identity-autopilot-${name}`,
-        POWERTOOLS_METRICS_DISABLED: "false",
-        EVENT_BUS_NAME: "bus",
+/** Every run and finalize/rollback outcome report() passes to recordOutcome (MigrationOutcome, PhaseOutcome). */
+const MIGRATION_OUTCOMES = [
+  "succeeded",
+  "dry-run",
+  "nothing-to-do",
+  "rejected",
+  "rolled-back",
+  "rollback-incomplete",
+  "failed",
+  "incomplete",
+] as const satisfies readonly (MigrationOutcome | PhaseOutcome)[];
+
+/**
+ * What the functions' real recorders emit, as EMF: `namespace|name` to the set of sorted
+ * `dimension=value` lists, for each function configured as the stack configures it.
+ */
+function emittedMetrics(): Map<string, Set<string>> {
+  // a function configured as the stack configures it (service name per function)
+  const emitted = new Map<string, Set<string>>();
+  for (const name of ["cluster-event", "iam-event", "sweeper"]) {
+    const rt = createRuntime({
+      POWERTOOLS_SERVICE_NAME: `pod-identity-autopilot-${name}`,
+      POWERTOOLS_METRICS_DISABLED: "false",
+      EVENT_BUS_NAME: "bus",
+      AWS_REGION: "us-east-1",
+    });
+    // the reconciler's own recorder, as each handler calls it after a run
+    const summary = {
+      created: 1,
+      updated: 0,
+      deleted: 0,
+      changes: [],
+      failed: 0,
+      conflicts: 0,
+      breakerTripped: true,
+      findingsBySeverity: { critical: 1, error: 0, warning: 0, info: 0 },
+    } as unknown as ReconcileSummary;
+    const docs = emfOf(() => recordReconcileMetrics(rt.metrics, summary));
+    // the queue worker's port, as reconcile-cluster counts held deletions
+    docs.push(
+      ...emfOf(() => {
+        metricsPort(rt.metrics).count("DeletionsHeld", 1);
+        rt.metrics.publishStoredMetrics();
+      }),
+    );
+    if (name === "sweeper") {
+      const sm = (n: string) => `arn:aws:states:us-east-1:123456789012:stateMachine:${n}`;
+      const deps = createMigrationDeps({
         AWS_REGION: "us-east-1",
+        MIGRATION_TABLE: "migrations",
+        MIGRATION_STATE_MACHINE_ARN: sm("run"),
+        MIGRATION_FINALIZE_STATE_MACHINE_ARN: sm("finalize"),
+        MIGRATION_ROLLBACK_STATE_MACHINE_ARN: sm("rollback"),
+        MIGRATION_CLUSTER_LEASE_SECONDS: "3600",
+        POWERTOOLS_SERVICE_NAME: "pod-identity-autopilot-migration",
       });
-      // Act: the reconciler's own recorder, as each handler calls it after a run
-      const summary = {
-        created: 1,
-        updated: 0,
-        deleted: 0,
-        changes: [],
-        failed: 0,
-        conflicts: 0,
-        breakerTripped: true,
-        findingsBySeverity: { critical: 1, error: 0, warning: 0, info: 0 },
-      } as unknown as ReconcileSummary;
-      const docs = emfOf(() => recordReconcileMetrics(rt.metrics, summary));
-      // the queue worker's port, as reconcile-cluster counts held deletions
-      docs.push(
-        ...emfOf(() => {
-          metricsPort(rt.metrics).count("DeletionsHeld", 1);
-          rt.metrics.publishStoredMetrics();
-        }),
-      );
-      if (name === "sweeper") {
-        const sm = (n: string) => `arn:aws:states:us-east-1:123456789012:stateMachine:${n}`;
-        const deps = createMigrationDeps({
-          AWS_REGION: "us-east-1",
-          MIGRATION_TABLE: "migrations",
-          MIGRATION_STATE_MACHINE_ARN: sm("run"),
-          MIGRATION_FINALIZE_STATE_MACHINE_ARN: sm("finalize"),
-          MIGRATION_ROLLBACK_STATE_MACHINE_ARN: sm("rollback"),
-          MIGRATION_CLUSTER_LEASE_SECONDS: "3600",
-          POWERTOOLS_SERVICE_NAME: "pod-identity-autopilot-migration",
-        });
-        docs.push(...emfOf(() => deps.recordOutcome?.("rollback-incomplete")));
-      }
-      for (const doc of docs) {
-        for (const directive of doc._aws.CloudWatchMetrics) {
-          for (const m of directive.Metrics) {
-            const dims = directive.Dimensions.flat()
-              .map((d: string) => `${d}=${doc[d]}`)
-              .sort()
-              .join(",");
-            const key = `${directive.Namespace}|${m.Name}`;
-            emitted.set(key, (emitted.get(key) ?? new Set()).add(dims));
-          }
+      // every outcome report() records: a run's MigrationOutcome and a finalize's "incomplete"
+      for (const outcome of MIGRATION_OUTCOMES) docs.push(...emfOf(() => deps.recordOutcome?.(outcome)));
+    }
+    for (const doc of docs) {
+      for (const directive of doc._aws.CloudWatchMetrics) {
+        for (const m of directive.Metrics) {
+          const dims = directive.Dimensions.flat()
+            .map((d: string) => `${d}=${doc[d]}`)
+            .sort()
+            .join(",");
+          const key = `${directive.Namespace}|${m.Name}`;
+          emitted.set(key, (emitted.get(key) ?? new Set()).add(dims));
         }
       }
     }
+  }
+  return emitted;
+}
+
+describe("alarms that can fire: what the alarms read is what the functions emit", () => {
+  it("every product alarm names the namespace, metric and service dimension that a function really emits (EMF)", () => {
+    // Prepare: what the functions emit
+    const emitted = emittedMetrics();
     const templates = synthTemplates();
 
     // Assess: each alarm on a product metric finds an emitted (namespace, name, dimensions)
@@ -108,5 +132,83 @@ describe("alarms that can fire: what the alarms read is what the functions emit"
       "PodIdentityAutopilot|MigrationsRollbackIncomplete",
     ]);
     for (const w of watched) expect([...(emitted.get(w.key) ?? [])]).toContain(w.dims);
+  });
+});
+
+/** CloudFormation resource type of each AWS namespace a dashboard may graph. */
+const RESOURCE_TYPE_OF: Record<string, string> = {
+  "AWS/Lambda": "AWS::Lambda::Function",
+  "AWS/States": "AWS::StepFunctions::StateMachine",
+  "AWS/SQS": "AWS::SQS::Queue",
+};
+
+/**
+ * A dashboard body (a `Fn::Join` of JSON text and references) as JSON, each reference rendered
+ * as the text `{{Ref:LogicalId}}` or `{{GetAtt:LogicalId.Attr}}`.
+ */
+function dashboardBody(body: unknown): { widgets: Array<{ properties: Record<string, any> }> } {
+  const join = (body as { "Fn::Join"?: [string, unknown[]] })["Fn::Join"];
+  const parts = join ? join[1] : [body];
+  const text = parts
+    .map((p) => {
+      if (typeof p === "string") return p;
+      const o = p as { Ref?: string; "Fn::GetAtt"?: string[] };
+      if (o.Ref) return `{{Ref:${o.Ref}}}`;
+      if (o["Fn::GetAtt"]) return `{{GetAtt:${o["Fn::GetAtt"].join(".")}}}`;
+      throw new Error(`unexpected part of a dashboard body: ${JSON.stringify(p)}`);
+    })
+    .join("");
+  return JSON.parse(text);
+}
+
+describe("a dashboard that can show something: what the widgets graph is what exists", () => {
+  it("every dashboard metric is one a function emits (product) or one of a resource of the stack (AWS)", () => {
+    // Prepare
+    const emitted = emittedMetrics();
+    const templates = synthTemplates();
+
+    // Act: every metric line of every widget of every dashboard
+    const lines = Object.values(templates).flatMap((t) =>
+      Object.values(t.Resources)
+        .filter((r) => r.Type === "AWS::CloudWatch::Dashboard")
+        .flatMap((r) => dashboardBody(r.Properties.DashboardBody).widgets)
+        .flatMap((w) => (w.properties.metrics ?? []) as unknown[][])
+        .map((line) => {
+          const [namespace, name, ...rest] = line.filter((x) => typeof x === "string") as string[];
+          const dims: [string, string][] = [];
+          for (let i = 0; i + 1 < rest.length; i += 2) dims.push([rest[i]!, rest[i + 1]!]);
+          return { template: t, namespace: namespace!, name: name!, dims };
+        }),
+    );
+
+    // Assess
+    expect(lines.filter((l) => l.namespace === "PodIdentityAutopilot").length).toBeGreaterThan(0);
+    const graphed = new Set<string>();
+    for (const l of lines) {
+      const what = `${l.namespace}|${l.name} ${JSON.stringify(l.dims)}`;
+      // no "." shorthand: each line names its namespace and metric in full
+      expect(l.namespace, what).not.toBe(".");
+      if (l.namespace === "PodIdentityAutopilot") {
+        const dims = l.dims
+          .map(([k, v]) => `${k}=${v}`)
+          .sort()
+          .join(",");
+        expect([...(emitted.get(`${l.namespace}|${l.name}`) ?? [])], `nothing emits ${what}`).toContain(dims);
+        continue;
+      }
+      const type = RESOURCE_TYPE_OF[l.namespace];
+      expect(type, `a dashboard graphs an unknown namespace: ${what}`).toBeDefined();
+      expect(l.dims.length, what).toBeGreaterThan(0);
+      for (const [, value] of l.dims) {
+        const id = /^\{\{(?:Ref|GetAtt):([^.}]+)/.exec(value)?.[1];
+        expect(id, `${what} names no resource of the stack`).toBeDefined();
+        expect(l.template.Resources[id!]?.Type, what).toBe(type);
+        graphed.add(id!);
+      }
+    }
+    // and every state machine of the stack is on the dashboard
+    for (const t of Object.values(templates))
+      for (const [id, r] of Object.entries(t.Resources))
+        if (r.Type === "AWS::StepFunctions::StateMachine") expect([...graphed], id).toContain(id);
   });
 });

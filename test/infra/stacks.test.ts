@@ -321,7 +321,13 @@ describe("observability", () => {
       "BreakerTrips",
       "DeletionsHeld",
       "Errors",
-      // migration run, finalize and rollback timed out (no report, no rollback)
+      // every state machine: the cluster wait loop, migration run, finalize and rollback
+      "ExecutionsFailed",
+      "ExecutionsFailed",
+      "ExecutionsFailed",
+      "ExecutionsFailed",
+      // migration run, finalize and rollback timed out (no report, no rollback), and the wait loop
+      "ExecutionsTimedOut",
       "ExecutionsTimedOut",
       "ExecutionsTimedOut",
       "ExecutionsTimedOut",
