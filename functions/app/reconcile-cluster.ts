@@ -370,6 +370,21 @@ function heldDeletion(d: Delete, heldAt: string): HeldDeletion {
   };
 }
 
+/** The metrics of one cluster's reconcile, as the dashboard and alarms read them. */
+export function countClusterMetrics(metrics: MetricsPort, result: ClusterResult): void {
+  const bySeverity = countBySeverity(result.findings.filter((f) => f.clusterName === result.clusterName));
+  metrics.count("AssociationsCreated", result.created);
+  metrics.count("AssociationsUpdated", result.updated);
+  metrics.count("AssociationsDeleted", result.deleted);
+  metrics.count("DriftFound", result.changes.length);
+  metrics.count("DeletionsHeld", result.held);
+  metrics.count("StaleSkipped", result.stale);
+  metrics.count("ApplyFailures", result.failed);
+  metrics.count("FindingsCritical", bySeverity.critical);
+  metrics.count("FindingsError", bySeverity.error);
+  metrics.count("FindingsWarning", bySeverity.warning);
+}
+
 /** Counts, metrics, product events and findings of this cluster. */
 function report(deps: ReconcileClusterDeps, result: ClusterResult): void {
   const ok = (kind: PlannedChange["kind"]) =>
@@ -403,16 +418,7 @@ function report(deps: ReconcileClusterDeps, result: ClusterResult): void {
   // role-level findings are published where the role is read (iam-event, sweep), not per cluster
   for (const f of result.findings)
     if (f.clusterName === result.clusterName) deps.publisher.publish(DETAIL_TYPES.finding, { ...f });
-  const bySeverity = countBySeverity(result.findings.filter((f) => f.clusterName === result.clusterName));
-  deps.metrics.count("AssociationsCreated", result.created);
-  deps.metrics.count("AssociationsUpdated", result.updated);
-  deps.metrics.count("AssociationsDeleted", result.deleted);
-  deps.metrics.count("DeletionsHeld", result.held);
-  deps.metrics.count("StaleSkipped", result.stale);
-  deps.metrics.count("ApplyFailures", result.failed);
-  deps.metrics.count("FindingsCritical", bySeverity.critical);
-  deps.metrics.count("FindingsError", bySeverity.error);
-  deps.metrics.count("FindingsWarning", bySeverity.warning);
+  countClusterMetrics(deps.metrics, result);
   deps.log.info("cluster reconciled", {
     clusterName: result.clusterName,
     created: result.created,

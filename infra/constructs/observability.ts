@@ -59,11 +59,6 @@ export class Observability extends Construct {
       props.sweeper.metricErrors({ period: Duration.minutes(5) }),
     );
     alarm(
-      "BreakerTripped",
-      "The deletion circuit breaker stopped a run: check the tags before anything is deleted",
-      productMetric("BreakerTrips"),
-    );
-    alarm(
       "CriticalFindings",
       "A trust policy or template has a critical finding",
       productMetric("FindingsCritical"),
@@ -93,7 +88,10 @@ export class Observability extends Construct {
           }),
           new cloudwatch.GraphWidget({
             title: "Drift found",
-            left: [productMetric("DriftFound", "changes planned"), productMetric("Conflicts", "conflicts")],
+            left: [
+              productMetric("DriftFound", "changes planned"),
+              productMetric("StaleSkipped", "stale, re-planned"),
+            ],
             width: 8,
           }),
           new cloudwatch.GraphWidget({
@@ -108,8 +106,11 @@ export class Observability extends Construct {
         ],
         [
           new cloudwatch.GraphWidget({
-            title: "Deletion breaker trips",
-            left: [productMetric("BreakerTrips", "trips"), productMetric("ApplyFailures", "failed changes")],
+            title: "Deletions held and failed changes",
+            left: [
+              productMetric("DeletionsHeld", "held by the budget"),
+              productMetric("ApplyFailures", "failed changes"),
+            ],
             width: 8,
           }),
           new cloudwatch.GraphWidget({

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { ReconcileSummary } from "../../functions/aws/reconcile.js";
-import { createRuntime, recordReconcileMetrics } from "../../functions/aws/runtime.js";
+import { type ClusterResult, countClusterMetrics } from "../../functions/app/reconcile-cluster.js";
+import { createRuntime } from "../../functions/aws/runtime.js";
 import { metricsPort } from "../../functions/aws/work-runtime.js";
 import type { MigrationOutcome, PhaseOutcome } from "../../functions/migration/actions/report.js";
 import { createMigrationDeps } from "../../functions/migration/deps.js";
@@ -49,33 +49,33 @@ const MIGRATION_OUTCOMES = [
 function emittedMetrics(): Map<string, Set<string>> {
   // a function configured as the stack configures it (service name per function)
   const emitted = new Map<string, Set<string>>();
-  for (const name of ["cluster-event", "iam-event", "sweeper"]) {
+  for (const name of ["reconcile-worker", "migration"]) {
     const rt = createRuntime({
       POWERTOOLS_SERVICE_NAME: `pod-identity-autopilot-${name}`,
       POWERTOOLS_METRICS_DISABLED: "false",
       EVENT_BUS_NAME: "bus",
       AWS_REGION: "us-east-1",
     });
-    // the reconciler's own recorder, as each handler calls it after a run
-    const summary = {
+    // the queue worker's recorder, as reconcile-cluster calls it after each cluster
+    const result = {
+      clusterName: "prod",
       created: 1,
       updated: 0,
       deleted: 0,
-      changes: [],
+      held: 1,
+      stale: 0,
       failed: 0,
-      conflicts: 0,
-      breakerTripped: true,
-      findingsBySeverity: { critical: 1, error: 0, warning: 0, info: 0 },
-    } as unknown as ReconcileSummary;
-    const docs = emfOf(() => recordReconcileMetrics(rt.metrics, summary));
-    // the queue worker's port, as reconcile-cluster counts held deletions
-    docs.push(
-      ...emfOf(() => {
-        metricsPort(rt.metrics).count("DeletionsHeld", 1);
-        rt.metrics.publishStoredMetrics();
-      }),
-    );
-    if (name === "sweeper") {
+      changes: [],
+      findings: [{ code: "TRUST_REFUSED", severity: "critical", clusterName: "prod", message: "m" }],
+    } as unknown as ClusterResult;
+    const docs =
+      name === "reconcile-worker"
+        ? emfOf(() => {
+            countClusterMetrics(metricsPort(rt.metrics), result);
+            rt.metrics.publishStoredMetrics();
+          })
+        : [];
+    if (name === "migration") {
       const sm = (n: string) => `arn:aws:states:us-east-1:123456789012:stateMachine:${n}`;
       const deps = createMigrationDeps({
         AWS_REGION: "us-east-1",
@@ -126,7 +126,6 @@ describe("alarms that can fire: what the alarms read is what the functions emit"
         })),
     );
     expect(watched.map((w) => w.key).sort()).toEqual([
-      "PodIdentityAutopilot|BreakerTrips",
       "PodIdentityAutopilot|DeletionsHeld",
       "PodIdentityAutopilot|FindingsCritical",
       "PodIdentityAutopilot|MigrationsRollbackIncomplete",

@@ -312,13 +312,12 @@ describe("state machines", () => {
 });
 
 describe("observability", () => {
-  it("alarms on sweeper errors, breaker trips, critical findings and dead letters, notifying the topic", () => {
+  it("alarms on sweeper errors, held deletions, critical findings and dead letters, notifying the topic", () => {
     const alarms = regional.findResources("AWS::CloudWatch::Alarm");
     const names = Object.values(alarms).map((a) => a.Properties.MetricName);
     expect(names.sort()).toEqual([
       "ApproximateNumberOfMessagesVisible",
       "ApproximateNumberOfMessagesVisible",
-      "BreakerTrips",
       "DeletionsHeld",
       "Errors",
       // every state machine: the cluster wait loop, migration run, finalize and rollback
@@ -349,7 +348,7 @@ describe("observability", () => {
       "AssociationsCreated",
       "DriftFound",
       "FindingsCritical",
-      "BreakerTrips",
+      "DeletionsHeld",
       "MigrationsRolledBack",
       "Throttles",
     ]) {
