@@ -403,7 +403,7 @@ export class PodIdentityAutopilotStack extends Stack {
     }
     acknowledge(
       f.role,
-      "The migration works on the clusters, associations, add-ons and IRSA roles a user names at run time; trust edits are proved and rolled back by the engine",
+      "The migration works on the clusters, associations, add-ons and IRSA roles discovered at run time, so IAM cannot name them in advance: PassRole is limited to pods.eks.amazonaws.com, UpdateAssumeRolePolicy is denied on the stack's own, catalog, CDK, service-linked and configured protected roles, and the function acts only for a RUNNING execution of its own state machines and re-discovers each role live before editing it",
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:cluster/*]`,
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:podidentityassociation/*/*]`,
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${this.region}:<AWS::AccountId>:addon/*/*/*]`,
