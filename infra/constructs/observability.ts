@@ -1,12 +1,12 @@
 import { Duration } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
-import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import { METRICS_NAMESPACE, METRICS_SERVICE } from "../../functions/core/metrics-names.js";
+import { countAlarm } from "./alarm.js";
 
 /** Props of the dashboard and alarms. */
 export interface ObservabilityProps {
@@ -41,18 +41,8 @@ export class Observability extends Construct {
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
-    const alarm = (alarmId: string, description: string, metric: cloudwatch.IMetric) => {
-      const a = new cloudwatch.Alarm(this, alarmId, {
-        alarmDescription: description,
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      a.addAlarmAction(new actions.SnsAction(props.alarmTopic));
-      this.alarms.push(a);
-    };
+    const alarm = (alarmId: string, description: string, metric: cloudwatch.IMetric) =>
+      this.alarms.push(countAlarm(this, alarmId, props.alarmTopic, description, metric));
     alarm(
       "SweeperErrors",
       "The scheduled sweep failed: drift is not being repaired",

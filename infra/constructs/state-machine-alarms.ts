@@ -1,9 +1,9 @@
 import { Duration } from "aws-cdk-lib";
-import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
-import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
+import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
+import { countAlarm } from "./alarm.js";
 
 /** One state machine to watch. */
 export interface WatchedStateMachine {
@@ -32,18 +32,8 @@ export class StateMachineAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: StateMachineAlarmsProps) {
     super(scope, id);
-    const alarm = (alarmId: string, description: string, metric: cloudwatch.IMetric) => {
-      const a = new cloudwatch.Alarm(this, alarmId, {
-        alarmDescription: description,
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      a.addAlarmAction(new actions.SnsAction(props.alarmTopic));
-      this.alarms.push(a);
-    };
+    const alarm = (alarmId: string, description: string, metric: cloudwatch.IMetric) =>
+      this.alarms.push(countAlarm(this, alarmId, props.alarmTopic, description, metric));
     const period = Duration.minutes(5);
     for (const w of props.machines) {
       alarm(

@@ -1,6 +1,5 @@
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
-import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
@@ -10,6 +9,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { METRICS_NAMESPACE, METRICS_SERVICE } from "../../functions/core/metrics-names.js";
 import { acknowledge } from "../nag.js";
+import { countAlarm } from "./alarm.js";
 import type { AutopilotFunction } from "./autopilot-function.js";
 
 /** Props of the reconcile work queue. */
@@ -74,18 +74,8 @@ export class WorkQueue extends Construct {
     this.index = table("TemplateIndex");
     this.budget = table("DeletionBudget", "expiresAt");
 
-    const alarm = (alarmId: string, description: string, metric: cloudwatch.IMetric) => {
-      const a = new cloudwatch.Alarm(this, alarmId, {
-        alarmDescription: description,
-        metric,
-        threshold: 0,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      a.addAlarmAction(new actions.SnsAction(props.alarmTopic));
-      this.alarms.push(a);
-    };
+    const alarm = (alarmId: string, description: string, metric: cloudwatch.IMetric) =>
+      this.alarms.push(countAlarm(this, alarmId, props.alarmTopic, description, metric));
     alarm(
       "WorkDeadLetters",
       "Reconcile work items failed three times: a cluster is not being reconciled",
