@@ -146,6 +146,8 @@ export class LocalFront {
     this.journal.length = 0;
     this.credentials.reset();
     await this.afterReset?.();
+    // the work resources re-created above are the account's furniture, not calls of the test
+    this.faults.resetCounters();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -57,6 +57,7 @@ export async function startLocalAccount(options: { port?: number } = {}): Promis
   front.afterReset = () => ensureWorkResources(endpoint);
   try {
     await ensureWorkResources(endpoint);
+    front.faults.resetCounters();
   } catch (error) {
     await front.close();
     await moto.stop();
