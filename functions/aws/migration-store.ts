@@ -185,13 +185,7 @@ export class MigrationStore {
       await this.db.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: {
-            pk: { S: `lease#${key}` },
-            sk: { S: "lease" },
-            owner: { S: owner },
-            expiresAt: { N: String(until) },
-            data: { S: JSON.stringify({ owner, until: new Date(until).toISOString() }) },
-          },
+          Item: leaseItem(key, owner, until),
           ConditionExpression: "attribute_not_exists(pk) OR expiresAt < :now OR #owner = :owner",
           ExpressionAttributeNames: { "#owner": "owner" },
           ExpressionAttributeValues: { ":now": { N: String(now.getTime()) }, ":owner": { S: owner } },
@@ -220,13 +214,7 @@ export class MigrationStore {
       await this.db.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: {
-            pk: { S: `lease#${key}` },
-            sk: { S: "lease" },
-            owner: { S: owner },
-            expiresAt: { N: String(until) },
-            data: { S: JSON.stringify({ owner, until: new Date(until).toISOString() }) },
-          },
+          Item: leaseItem(key, owner, until),
           ConditionExpression: "#owner = :previous",
           ExpressionAttributeNames: { "#owner": "owner" },
           ExpressionAttributeValues: { ":previous": { S: previous } },
@@ -255,4 +243,15 @@ export class MigrationStore {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
+}
+
+/** The table item of lease `key` held by `owner` until `until` (epoch ms). */
+function leaseItem(key: string, owner: string, until: number) {
+  return {
+    pk: { S: `lease#${key}` },
+    sk: { S: "lease" },
+    owner: { S: owner },
+    expiresAt: { N: String(until) },
+    data: { S: JSON.stringify({ owner, until: new Date(until).toISOString() }) },
+  };
 }
