@@ -3,7 +3,7 @@ import {
   type DynamoDBClient,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { TransientError } from "../core/errors.js";
+import { errorMessage, TransientError } from "../core/errors.js";
 import { type PacedFamily, type Pacer, type PacingEnv, pace, parseRates, sharedRates } from "./pacing.js";
 
 /**
@@ -25,6 +25,7 @@ export interface SlotStore {
 }
 
 const PK = "pacing";
+const MAX_MARGIN_US = 1e6;
 
 /**
  * The schedule in DynamoDB: one item per family (`pk = pacing`, `sk = family`) holding `tat`,
@@ -83,9 +84,12 @@ export class DynamoSlotStore implements SlotStore {
         return floorUs;
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException))
-          throw new PacingUnavailableError(`the ${family} schedule in ${this.tableName} is unavailable`, {
-            cause: error,
-          });
+          throw new PacingUnavailableError(
+            `the ${family} schedule in ${this.tableName} is unavailable (${errorMessage(error)})`,
+            {
+              cause: error,
+            },
+          );
         extend = !extend;
       }
     }
@@ -102,6 +106,8 @@ export interface SharedPacerOptions {
    * (default 0.25): fewer DynamoDB writes vs slots an idle process leaves unused
    */
   leaseSeconds?: number;
+  /** a lease's expected round trip (default 20 ms): its first slot starts that much later */
+  leaseMarginMs?: number;
   /** wall clock in ms (epoch: processes compare slots); injectable */
   clock?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -113,8 +119,10 @@ interface FamilyState {
   waiting: number;
   leasing?: Promise<void>;
   recent: number[];
-  /** the last lease's round trip, µs */
-  latency: number;
+  /** how far after now - tolerance a lease asks its slots to start, µs */
+  margin: number;
+  /** a lease arrived and none of its slots was used yet */
+  fresh: boolean;
 }
 
 /** What a shared pacer did (for tests and metrics). */
@@ -138,6 +146,7 @@ export class SharedPacer implements Pacer {
   readonly stats: PacerStats = { leases: 0, taken: 0, wasted: 0 };
   private readonly clock: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly baseMargin: number;
 
   constructor(
     private readonly store: SlotStore,
@@ -147,6 +156,7 @@ export class SharedPacer implements Pacer {
   ) {
     this.clock = options.clock ?? (() => Date.now());
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.baseMargin = (options.leaseMarginMs ?? 20) * 1000;
   }
 
   private shape(family: PacedFamily) {
@@ -164,10 +174,13 @@ export class SharedPacer implements Pacer {
       const now = this.clock() * 1000;
       if (s.remaining > 0 && s.next < now - tolerance) {
         const stale = Math.min(s.remaining, Math.ceil((now - tolerance - s.next) / interval));
+        if (s.fresh && stale === s.remaining)
+          s.margin = Math.min(MAX_MARGIN_US, Math.max(5000, 2 * s.margin));
         s.next += stale * interval;
         s.remaining -= stale;
         this.stats.wasted += stale;
-      }
+      } else if (s.fresh) s.margin = Math.max(this.baseMargin, s.margin / 2);
+      s.fresh = false;
       if (s.remaining > 0) {
         const at = s.next;
         s.next += interval;
@@ -193,7 +206,7 @@ export class SharedPacer implements Pacer {
   private stateOf(family: PacedFamily): FamilyState {
     let s = this.state.get(family);
     if (!s) {
-      s = { next: 0, remaining: 0, waiting: 0, recent: [], latency: 0 };
+      s = { next: 0, remaining: 0, waiting: 0, recent: [], margin: this.baseMargin, fresh: false };
       this.state.set(family, s);
     }
     return s;
@@ -208,13 +221,13 @@ export class SharedPacer implements Pacer {
     const prefetch = Math.ceil(Math.min(s.recent.length, rate) * leaseSeconds);
     const count = Math.max(1, s.waiting + prefetch);
     // a slot used later than `tolerance` after its time is dropped, so a lease asks for slots
-    // from a little after now - tolerance: its own round trip (twice the last one's) later
-    const margin = Math.min(1e6, Math.max(5000, 2 * s.latency));
-    const start = await this.store.lease(family, count, interval, Math.floor(now - tolerance + margin));
-    s.latency = this.clock() * 1000 - now;
+    // from `margin` (its own round trip) after now - tolerance; the margin doubles when a whole
+    // lease came back too late and shrinks back when one did not
+    const start = await this.store.lease(family, count, interval, Math.floor(now - tolerance + s.margin));
     this.stats.leases++;
     s.next = start;
     s.remaining = count;
+    s.fresh = true;
   }
 }
 
