@@ -197,7 +197,11 @@ async function indexRoles(deps: ReconcileClusterDeps, dryRun: boolean): Promise<
   return roles;
 }
 
-/** Re-reads `names` from IAM; the new role list when any differs from the index (index updated). */
+/**
+ * Re-reads `names` from IAM; the new role list when any differs from the index (index updated).
+ * A role IAM does not answer for is planned as unreadable (its associations frozen, with a
+ * `TEMPLATE_UNREADABLE` finding) for this reconcile only: the index keeps what it last read.
+ */
 async function confirmRoles(
   deps: ReconcileClusterDeps,
   names: string[],
@@ -205,13 +209,28 @@ async function confirmRoles(
 ): Promise<IndexedRole[] | undefined> {
   if (names.length === 0) return undefined;
   const byName = new Map(roles.map((r) => [r.name, r]));
-  const fresh = await Promise.all(names.map((n) => deps.roles.readRole(n)));
+  const fresh = await Promise.allSettled(names.map((n) => deps.roles.readRole(n)));
   let changed = false;
   const now = deps.now();
   for (const [i, name] of names.entries()) {
-    const r: RoleInfo | undefined = fresh[i];
-    const read = r && isIndexedRole(r) ? r : undefined;
+    const outcome = fresh[i]!;
     const known = byName.get(name);
+    if (outcome.status === "rejected") {
+      if (known?.unreadable !== undefined) continue;
+      changed = true;
+      deps.log.warn("role unreadable: its associations are frozen", {
+        roleName: name,
+        reason: errorMessage(outcome.reason),
+      });
+      byName.set(name, {
+        ...(known ?? { name, arn: "", path: "/", trustPolicy: "", readAt: now.toISOString() }),
+        tags: { ...known?.tags },
+        unreadable: errorMessage(outcome.reason),
+      });
+      continue;
+    }
+    const r: RoleInfo | undefined = outcome.value;
+    const read = r && isIndexedRole(r) ? r : undefined;
     if (read && known && sameRole(read, known)) continue;
     if (!read && !known) continue;
     changed = true;

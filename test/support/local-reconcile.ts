@@ -1,0 +1,75 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { type AccountSummary, planAccount, summarizeClusters } from "../../functions/app/plan-account.js";
+import type { ReconcileSettings } from "../../functions/app/ports.js";
+import { reconcileCluster } from "../../functions/app/reconcile-cluster.js";
+import { indexedRole, isIndexedRole } from "../../functions/app/template-roles.js";
+import type { ApplyOptions } from "../../functions/aws/apply.js";
+import { EksClusterApi } from "../../functions/aws/cluster-api.js";
+import { DynamoDeletionBudget } from "../../functions/aws/deletion-budget.js";
+import { memoryPublisher } from "../../functions/aws/events.js";
+import { iamRoleCheck } from "../../functions/aws/role-check.js";
+import { IamRoleDirectory } from "../../functions/aws/role-directory.js";
+import { DynamoTemplateIndex } from "../../functions/aws/template-index.js";
+import { DEFAULT_ADMISSION } from "../../functions/core/admission.js";
+import { DEFAULT_BUDGET } from "../../functions/core/budget.js";
+import { localWorkEnv } from "../../local/work-resources.js";
+import { ACCOUNT_ID, awsClientsFor, REGION } from "./local-account.js";
+
+const quiet = { info() {}, warn() {}, error() {} };
+
+/** What one run of {@link localReconciler} does (the deployment's settings otherwise). */
+export interface LocalRun extends Partial<Omit<ReconcileSettings, "dryRun" | "accountId">> {
+  dryRun?: boolean;
+  /** only these clusters (default: every cluster of the account) */
+  clusters?: string[];
+}
+
+/**
+ * The worker's use case in-process with the production adapters, over real SDK clients against
+ * the local account: a run rebuilds the template index from one IAM read (as the scheduled sweep
+ * does) and reconciles each cluster as its queue item would; a dry run is `podid plan`.
+ */
+export function localReconciler(
+  endpoint: string,
+  options: { maxAttempts?: number; apply?: Partial<ApplyOptions> } = {},
+) {
+  const clients = awsClientsFor(endpoint, options.maxAttempts ?? 8);
+  const env = localWorkEnv(endpoint, ACCOUNT_ID);
+  const db = new DynamoDBClient({
+    endpoint,
+    region: REGION,
+    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+  });
+  const publisher = memoryPublisher();
+  const clusters = new EksClusterApi(clients.eks, {
+    roleCheck: iamRoleCheck(clients.iam, ACCOUNT_ID),
+    ...options.apply,
+  });
+  const roles = new IamRoleDirectory(clients.iam);
+  const index = new DynamoTemplateIndex(db, env.TEMPLATE_INDEX_TABLE ?? "");
+  const run = async (request: LocalRun = {}): Promise<AccountSummary> => {
+    const settings = {
+      accountId: ACCOUNT_ID,
+      adoptUnmanaged: request.adoptUnmanaged ?? false,
+      installAgent: request.installAgent ?? true,
+      budget: request.budget ?? DEFAULT_BUDGET,
+      admission: request.admission ?? DEFAULT_ADMISSION,
+    };
+    const now = () => new Date();
+    if (request.dryRun)
+      return await planAccount({ clusters, roles, log: quiet, now }, settings, request.clusters);
+    const budget = new DynamoDeletionBudget(db, env.DELETION_BUDGET_TABLE ?? "", settings.budget);
+    const deps = { clusters, roles, index, budget, publisher, metrics: { count() {} }, log: quiet, now };
+    const read = now();
+    await index.replaceRoles(
+      (await roles.readAllRoles()).filter(isIndexedRole).map((r) => indexedRole(r, read)),
+      read,
+    );
+    const names = request.clusters ?? (await clusters.listClusters());
+    const results = await Promise.all(
+      names.map((name) => reconcileCluster(deps, { ...settings, dryRun: false }, name)),
+    );
+    return summarizeClusters(results, false);
+  };
+  return { clients, publisher, run };
+}
