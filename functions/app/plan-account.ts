@@ -31,6 +31,7 @@ export interface AccountSummary {
   failed: number;
   conflicts: number;
   agentInstalled: string[];
+  catalogRoles: { created: string[]; updated: string[] };
   findingsBySeverity: Record<Severity, number>;
   changes: ChangeReport[];
   findings: Finding[];
@@ -66,6 +67,10 @@ export function summarizeClusters(
     failed: sum((r) => r.failed),
     conflicts: findings.filter((f) => f.code === "CONFLICT").length,
     agentInstalled: results.filter((r) => r.agentInstalled).map((r) => r.clusterName),
+    catalogRoles: {
+      created: [...new Set(results.flatMap((r) => r.catalogRoles.created))].sort(),
+      updated: [...new Set(results.flatMap((r) => r.catalogRoles.updated))].sort(),
+    },
     findingsBySeverity: countBySeverity(findings),
     changes: results.flatMap((r) => r.changes),
     findings,
@@ -124,8 +129,15 @@ export async function planAccount(
       .map((name) => limit(() => reconcileCluster(clusterDeps, { ...settings, dryRun: true }, name))),
   );
   // templates' own findings, also where no cluster is planned (as the sweep publishes them)
-  const admission: { admission?: AdmissionPolicy } = settings.admission ? { admission: settings.admission } : {};
-  const roleFindings = computeDesired({ clusters: [], roles, accountId: settings.accountId, ...admission }).findings;
+  const admission: { admission?: AdmissionPolicy } = settings.admission
+    ? { admission: settings.admission }
+    : {};
+  const roleFindings = computeDesired({
+    clusters: [],
+    roles,
+    accountId: settings.accountId,
+    ...admission,
+  }).findings;
   const notFound: Finding[] = missing.map((name) => ({
     code: "CLUSTER_NOT_READY",
     severity: "info",

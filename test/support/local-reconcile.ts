@@ -66,9 +66,10 @@ export function localReconciler(
       read,
     );
     const names = request.clusters ?? (await clusters.listClusters());
-    const results = await Promise.all(
-      names.map((name) => reconcileCluster(deps, { ...settings, dryRun: false }, name)),
-    );
+    // one cluster after the other: concurrent workers are the concurrency suites' subject
+    const results = [];
+    for (const name of names)
+      results.push(await reconcileCluster(deps, { ...settings, dryRun: false }, name));
     return summarizeClusters(results, false);
   };
   return { clients, publisher, run };

@@ -40,6 +40,7 @@ describe("terminal control characters in CLI text output (security review findin
           conflicts: 0,
           findingsBySeverity: { critical: 0, error: 1, warning: 0, info: 0 },
           agentInstalled: [],
+          catalogRoles: { created: [], updated: [] },
           changes: [],
           findings: [{ code: "TEMPLATE_INVALID", severity: "error", message: `tag ${HOSTILE}` }],
         },
