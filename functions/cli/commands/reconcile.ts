@@ -1,9 +1,9 @@
+import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import type { Command } from "commander";
 import scheduledEvent from "../../../events/scheduled-sweep.json" with { type: "json" };
+import { type AccountSummary, planAccount } from "../../app/plan-account.js";
 import { admissionFromEnv } from "../../aws/admission-settings.js";
 import { type AwsClients, createClients } from "../../aws/clients.js";
-import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
-import { type AccountSummary, planAccount } from "../../app/plan-account.js";
 import { EksClusterApi } from "../../aws/cluster-api.js";
 import { silentLogger } from "../../aws/reconcile.js";
 import { IamRoleDirectory } from "../../aws/role-directory.js";
