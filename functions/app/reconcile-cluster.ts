@@ -176,7 +176,17 @@ export async function reconcileCluster(
     }
     // held and rejected deletions are decided again by each pass
     result.changes = result.changes.filter((c) => c.status !== "held" && c.status !== "rejected");
-    const stale = await applyPlan(deps, settings, cluster, roles, catalogRequests(state), plan, result);
+    // the cluster's own `pod-identity/install-agent=false` wins over the deployment's setting
+    const installAgent = settings.installAgent && (state.clusters.get(clusterName)?.settings.installAgent ?? true);
+    const stale = await applyPlan(
+      deps,
+      { ...settings, installAgent },
+      cluster,
+      roles,
+      catalogRequests(state),
+      plan,
+      result,
+    );
     if (stale === 0 || last) break;
   }
   result.findings = [...planFindings, ...result.findings];

@@ -1,7 +1,8 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type AccountSummary, planAccount, summarizeClusters } from "../../functions/app/plan-account.js";
-import type { ReconcileSettings } from "../../functions/app/ports.js";
+import type { ReconcileSettings, WorkItem } from "../../functions/app/ports.js";
 import { reconcileCluster } from "../../functions/app/reconcile-cluster.js";
+import { refreshTemplate } from "../../functions/app/refresh-template.js";
 import { indexedRole, isIndexedRole } from "../../functions/app/template-roles.js";
 import type { ApplyOptions } from "../../functions/aws/apply.js";
 import { EksClusterApi } from "../../functions/aws/cluster-api.js";
@@ -22,6 +23,11 @@ export interface LocalRun extends Partial<Omit<ReconcileSettings, "dryRun" | "ac
   dryRun?: boolean;
   /** only these clusters (default: every cluster of the account) */
   clusters?: string[];
+  /**
+   * iam-event's path instead of the sweep's: refresh this role in the index, then reconcile the
+   * clusters that refresh enqueues
+   */
+  role?: string;
 }
 
 /**
@@ -60,12 +66,20 @@ export function localReconciler(
       return await planAccount({ clusters, roles, log: quiet, now }, settings, request.clusters);
     const budget = new DynamoDeletionBudget(db, env.DELETION_BUDGET_TABLE ?? "", settings.budget);
     const deps = { clusters, roles, index, budget, publisher, metrics: { count() {} }, log: quiet, now };
-    const read = now();
-    await index.replaceRoles(
-      (await roles.readAllRoles()).filter(isIndexedRole).map((r) => indexedRole(r, read)),
-      read,
-    );
-    const names = request.clusters ?? (await clusters.listClusters());
+    let names: string[];
+    if (request.role) {
+      const enqueued: WorkItem[] = [];
+      const queue = { enqueue: async (items: WorkItem[]) => ({ sent: enqueued.push(...items) }) };
+      await refreshTemplate({ ...deps, queue }, ACCOUNT_ID, request.role, settings.admission);
+      names = [...new Set(enqueued.map((i) => i.clusterName))].sort();
+    } else {
+      const read = now();
+      await index.replaceRoles(
+        (await roles.readAllRoles()).filter(isIndexedRole).map((r) => indexedRole(r, read)),
+        read,
+      );
+      names = request.clusters ?? (await clusters.listClusters());
+    }
     // one cluster after the other: concurrent workers are the concurrency suites' subject
     const results = [];
     for (const name of names)
