@@ -177,7 +177,8 @@ export async function reconcileCluster(
     // held and rejected deletions are decided again by each pass
     result.changes = result.changes.filter((c) => c.status !== "held" && c.status !== "rejected");
     // the cluster's own `pod-identity/install-agent=false` wins over the deployment's setting
-    const installAgent = settings.installAgent && (state.clusters.get(clusterName)?.settings.installAgent ?? true);
+    const installAgent =
+      settings.installAgent && (state.clusters.get(clusterName)?.settings.installAgent ?? true);
     const stale = await applyPlan(
       deps,
       { ...settings, installAgent },

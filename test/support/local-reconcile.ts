@@ -1,6 +1,11 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type AccountSummary, planAccount, summarizeClusters } from "../../functions/app/plan-account.js";
-import type { ReconcileSettings, WorkItem } from "../../functions/app/ports.js";
+import type {
+  DeletionBudget,
+  ReconcileSettings,
+  TemplateIndex,
+  WorkItem,
+} from "../../functions/app/ports.js";
 import { reconcileCluster } from "../../functions/app/reconcile-cluster.js";
 import { refreshTemplate } from "../../functions/app/refresh-template.js";
 import { indexedRole, isIndexedRole } from "../../functions/app/template-roles.js";
@@ -37,9 +42,19 @@ export interface LocalRun extends Partial<Omit<ReconcileSettings, "dryRun" | "ac
  */
 export function localReconciler(
   endpoint: string,
-  options: { maxAttempts?: number; apply?: Partial<ApplyOptions> } = {},
+  options: {
+    maxAttempts?: number;
+    apply?: Partial<ApplyOptions>;
+    /** another account of the local account (its access key id); the stack's tables are in the default one */
+    accountId?: string;
+    /** the index and budget (default: the local account's DynamoDB tables) */
+    index?: TemplateIndex;
+    budget?: DeletionBudget;
+    now?: () => Date;
+  } = {},
 ) {
-  const clients = awsClientsFor(endpoint, options.maxAttempts ?? 8);
+  const accountId = options.accountId ?? ACCOUNT_ID;
+  const clients = awsClientsFor(endpoint, options.maxAttempts ?? 8, accountId);
   const env = localWorkEnv(endpoint, ACCOUNT_ID);
   const db = new DynamoDBClient({
     endpoint,
@@ -48,29 +63,30 @@ export function localReconciler(
   });
   const publisher = memoryPublisher();
   const clusters = new EksClusterApi(clients.eks, {
-    roleCheck: iamRoleCheck(clients.iam, ACCOUNT_ID),
+    roleCheck: iamRoleCheck(clients.iam, accountId),
     ...options.apply,
   });
   const roles = new IamRoleDirectory(clients.iam);
-  const index = new DynamoTemplateIndex(db, env.TEMPLATE_INDEX_TABLE ?? "");
+  const index = options.index ?? new DynamoTemplateIndex(db, env.TEMPLATE_INDEX_TABLE ?? "");
   const run = async (request: LocalRun = {}): Promise<AccountSummary> => {
     const settings = {
-      accountId: ACCOUNT_ID,
+      accountId,
       adoptUnmanaged: request.adoptUnmanaged ?? false,
       installAgent: request.installAgent ?? true,
       budget: request.budget ?? DEFAULT_BUDGET,
       admission: request.admission ?? DEFAULT_ADMISSION,
     };
-    const now = () => new Date();
+    const now = options.now ?? (() => new Date());
     if (request.dryRun)
       return await planAccount({ clusters, roles, log: quiet, now }, settings, request.clusters);
-    const budget = new DynamoDeletionBudget(db, env.DELETION_BUDGET_TABLE ?? "", settings.budget);
+    const budget =
+      options.budget ?? new DynamoDeletionBudget(db, env.DELETION_BUDGET_TABLE ?? "", settings.budget);
     const deps = { clusters, roles, index, budget, publisher, metrics: { count() {} }, log: quiet, now };
     let names: string[];
     if (request.role) {
       const enqueued: WorkItem[] = [];
       const queue = { enqueue: async (items: WorkItem[]) => ({ sent: enqueued.push(...items) }) };
-      await refreshTemplate({ ...deps, queue }, ACCOUNT_ID, request.role, settings.admission);
+      await refreshTemplate({ ...deps, queue }, accountId, request.role, settings.admission);
       names = [...new Set(enqueued.map((i) => i.clusterName))].sort();
     } else {
       const read = now();

@@ -2,10 +2,10 @@ import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import type { Command } from "commander";
 import scheduledEvent from "../../../events/scheduled-sweep.json" with { type: "json" };
 import { type AccountSummary, planAccount } from "../../app/plan-account.js";
+import { silentLog } from "../../app/silent-log.js";
 import { admissionFromEnv } from "../../aws/admission-settings.js";
 import { type AwsClients, createClients } from "../../aws/clients.js";
 import { EksClusterApi } from "../../aws/cluster-api.js";
-import { silentLogger } from "../../aws/reconcile.js";
 import { IamRoleDirectory } from "../../aws/role-directory.js";
 import { DEFAULT_BUDGET } from "../../core/budget.js";
 import { SEVERITIES } from "../../core/trust/findings.js";
@@ -73,7 +73,7 @@ export async function planWith(
     {
       clusters: new EksClusterApi(clients.eks),
       roles: new IamRoleDirectory(clients.iam),
-      log: silentLogger,
+      log: silentLog,
       now: () => new Date(),
     },
     {
