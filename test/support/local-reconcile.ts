@@ -16,6 +16,7 @@ import { memoryPublisher } from "../../functions/aws/events.js";
 import { iamRoleCheck } from "../../functions/aws/role-check.js";
 import { IamRoleDirectory } from "../../functions/aws/role-directory.js";
 import { DynamoTemplateIndex } from "../../functions/aws/template-index.js";
+import { catalogRoleLock } from "../../functions/aws/work-runtime.js";
 import { DEFAULT_ADMISSION } from "../../functions/core/admission.js";
 import { DEFAULT_BUDGET } from "../../functions/core/budget.js";
 import { localWorkEnv } from "../../local/work-resources.js";
@@ -38,7 +39,8 @@ export interface LocalRun extends Partial<Omit<ReconcileSettings, "dryRun" | "ac
 /**
  * The worker's use case in-process with the production adapters, over real SDK clients against
  * the local account: a run rebuilds the template index from one IAM read (as the scheduled sweep
- * does) and reconciles each cluster as its queue item would; a dry run is `podid plan`.
+ * does) and reconciles every cluster at once, as their queue items' workers would (catalog roles
+ * under the deployed lease); a dry run is `podid plan`.
  */
 export function localReconciler(
   endpoint: string,
@@ -66,7 +68,8 @@ export function localReconciler(
     roleCheck: iamRoleCheck(clients.iam, accountId),
     ...options.apply,
   });
-  const roles = new IamRoleDirectory(clients.iam);
+  // as deployed: one writer per catalog role across the concurrent workers of different clusters
+  const roles = new IamRoleDirectory(clients.iam, catalogRoleLock(db, env.TEMPLATE_INDEX_TABLE ?? ""));
   const index = options.index ?? new DynamoTemplateIndex(db, env.TEMPLATE_INDEX_TABLE ?? "");
   const run = async (request: LocalRun = {}): Promise<AccountSummary> => {
     const settings = {
