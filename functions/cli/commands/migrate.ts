@@ -83,6 +83,10 @@ function formatRollback(r: RollbackReport): string[] {
   const lines = [
     `Rollback of ${r.runId}: ${r.complete ? "complete" : "INCOMPLETE"}; statements removed from ${r.undoneRoles.join(", ") || "no role"}; ${r.deletedAssociations.length} association(s) deleted`,
   ];
+  if (r.agent)
+    lines.push(
+      `  add-on eks-pod-identity-agent (this run asked to install it): ${r.agent.action}: ${r.agent.reason}`,
+    );
   for (const i of r.incomplete)
     lines.push(`  not undone: ${i.what}:`, ...i.difference.map((d) => `    ${d}`));
   return lines;

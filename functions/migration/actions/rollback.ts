@@ -12,6 +12,7 @@ import { type ExecutionContext, executionArnOf, runKeyOf } from "../authority.js
 import type { MigrationDeps } from "../deps.js";
 import { acquireClusterLease, withRoleLease } from "../leases.js";
 import { type AddonRecord, KEYS, type MigrationPlan, type TrustEditRecord } from "../plan.js";
+import { type AgentRollback, undoAgent } from "./agent.js";
 import { currentTrust, writeTrust } from "./edit-trust.js";
 
 /** A rollback that could not undo everything: the run ends `rollback-incomplete`, with an alarm. */
@@ -25,6 +26,8 @@ export interface RollbackReport {
   undoneRoles: string[];
   deletedAssociations: string[];
   restoredAddons: string[];
+  /** the Pod Identity agent add-on this run installed: removed, or kept and why */
+  agent?: AgentRollback;
   /** each thing left as it is, with the exact difference */
   incomplete: { what: string; difference: string[] }[];
   complete: boolean;
@@ -183,6 +186,12 @@ async function compensate(
     } catch (error) {
       report.incomplete.push({ what: "associations", difference: [errorMessage(error)] });
     }
+    try {
+      const agent = await undoAgent(deps, target, plan.clusterName);
+      if (agent) report.agent = agent;
+    } catch (error) {
+      report.incomplete.push({ what: "add-on eks-pod-identity-agent", difference: [errorMessage(error)] });
+    }
   }
   report.complete = report.incomplete.length === 0;
   await deps.store.putLarge(ctx.runKey, KEYS.rollback, report);
@@ -210,6 +219,7 @@ export async function rollbackOwnRun(deps: MigrationDeps, ctx: ExecutionContext<
     complete: report.complete,
     undoneRoles: report.undoneRoles.length,
     deletedAssociations: report.deletedAssociations.length,
+    ...(report.agent ? { agent: report.agent.action } : {}),
   };
 }
 
@@ -237,5 +247,6 @@ export async function rollbackFinishedRun(deps: MigrationDeps, ctx: ExecutionCon
     complete: report.complete,
     undoneRoles: report.undoneRoles.length,
     deletedAssociations: report.deletedAssociations.length,
+    ...(report.agent ? { agent: report.agent.action } : {}),
   };
 }
