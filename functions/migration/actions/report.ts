@@ -1,4 +1,5 @@
 import type { MigrationItem } from "../../core/migration/discover.js";
+import { type RecordedApproval, recordedApproval } from "../approval.js";
 import type { ExecutionContext } from "../authority.js";
 import type { MigrationDeps } from "../deps.js";
 import { releaseClusterLease } from "../leases.js";
@@ -46,6 +47,8 @@ export interface MigrationReport {
     unscoped: string[];
   }[];
   agent: MigrationPlan["agent"] | "unknown";
+  /** who approved or rejected the run, as the approving client stated it (see its `authority`) */
+  approval?: RecordedApproval;
   error?: { name?: string; cause?: string };
   undone?: RollbackReport;
   nextSteps: string[];
@@ -74,6 +77,7 @@ async function runReport(
   const plan = await deps.store.getLarge<MigrationPlan>(ctx.runKey, KEYS.plan);
   const undone = await deps.store.getLarge<RollbackReport>(ctx.runKey, KEYS.rollback);
   const edits = await deps.store.list<TrustEditRecord>(ctx.runKey, "edit#");
+  const approval = recordedApproval(await deps.store.get<unknown>(ctx.runKey, KEYS.decision));
   const readyOutcome = (associated: boolean): ServiceAccountReport["outcome"] => {
     if (outcome === "dry-run") return associated ? "already-migrated" : "planned";
     if (outcome === "succeeded") return associated ? "already-migrated" : "migrated";
@@ -138,6 +142,7 @@ async function runReport(
     notFound: plan?.notFound ?? [],
     roles,
     agent: plan?.agent ?? "unknown",
+    ...(approval ? { approval } : {}),
     ...(error ? { error: { name: error.Error, cause: error.Cause } } : {}),
     ...(undone ? { undone } : {}),
     nextSteps,

@@ -2,6 +2,8 @@ import { CreateAddonCommand, CreatePodIdentityAssociationCommand } from "@aws-sd
 import { beforeAll, describe, expect, it } from "vitest";
 import type { AwsClients } from "../../functions/aws/clients.js";
 import { listAddonNames } from "../../functions/aws/inventory.js";
+import { executionArnOf, runKeyOf } from "../../functions/migration/authority.js";
+import { KEYS } from "../../functions/migration/plan.js";
 import { createRole } from "../support/fixtures.js";
 import { associationsOf, createIrsaRole, irsaCluster } from "../support/irsa.js";
 import { awsClientsFor, useLocalAccount } from "../support/local-account.js";
@@ -173,5 +175,53 @@ describe("Auto Mode clusters never get the agent add-on", () => {
     expect(result.status).toBe("succeeded");
     expect(calls.CreateAddon ?? 0).toBe(0);
     expect(await listAddonNames(c.eks, "prod")).not.toContain(AGENT);
+  });
+});
+
+describe("the approval a run records", () => {
+  it("--approval none records the local runner as approver; the report says what that is worth", async () => {
+    const c = awsClientsFor(ctx.account.endpoint);
+    await irsaCluster(c, "prod");
+    await createIrsaRole(c, "reader", { prod: ["reports/reader"] });
+
+    const result = await h.migrate({ clusterName: "prod" });
+
+    expect(result.report?.approval).toEqual({
+      decision: "approved",
+      by: "podid --approval none (local account)",
+      at: expect.stringMatching(/^\d{4}-/),
+      authority: expect.stringMatching(/authoritative record is CloudTrail's SendTaskSuccess/),
+    });
+  });
+
+  it("an unreadable decision record still decides, but the report states nothing of it", async () => {
+    // Prepare: a decision whose approver is longer than any ARN and carries escapes
+    const c = awsClientsFor(ctx.account.endpoint);
+    await irsaCluster(c, "prod");
+    await createIrsaRole(c, "reader", { prod: ["reports/reader"] });
+    const running = h.migrate(
+      { clusterName: "prod" },
+      {
+        autoApprove: false,
+        onWaitingForApproval: async (id) => {
+          const execution = await h.deps.executions.describe(executionArnOf(h.deps.stateMachines.run, id));
+          await h.deps.store.put(runKeyOf(execution!), KEYS.decision, {
+            decision: "approved",
+            by: `\u001b]0;${"x".repeat(3000)}`,
+            at: new Date().toISOString(),
+          });
+        },
+      },
+    );
+
+    // Act
+    const result = await running;
+
+    // Assess
+    expect(result.status).toBe("succeeded");
+    expect(result.report?.approval).toEqual({
+      authority: expect.any(String),
+      invalid: expect.stringMatching(/^by: /),
+    });
   });
 });
