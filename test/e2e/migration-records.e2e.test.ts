@@ -6,7 +6,7 @@ import { executionArnOf, runKeyOf } from "../../functions/migration/authority.js
 import { KEYS } from "../../functions/migration/plan.js";
 import { createRole } from "../support/fixtures.js";
 import { associationsOf, createIrsaRole, irsaCluster } from "../support/irsa.js";
-import { awsClientsFor, useLocalAccount } from "../support/local-account.js";
+import { ACCOUNT_ID, awsClientsFor, useLocalAccount } from "../support/local-account.js";
 import { type MigrationHarness, migrationHarness } from "../support/migration.js";
 
 const ctx = useLocalAccount();
@@ -87,6 +87,9 @@ describe("rollback of the Pod Identity agent add-on a run installed", () => {
     expect(await associationsOf(c, "prod")).toEqual([
       { slot: "billing/worker", role: "billing-worker", owned: false },
     ]);
+    expect(result.report?.nextSteps.join(" ")).toMatch(
+      /eks-pod-identity-agent add-on this run asked to install was kept: Pod Identity associations/,
+    );
   });
 
   it("podid migrate rollback of a finished run removes the agent it installed", async () => {
@@ -175,6 +178,38 @@ describe("Auto Mode clusters never get the agent add-on", () => {
     expect(result.status).toBe("succeeded");
     expect(calls.CreateAddon ?? 0).toBe(0);
     expect(await listAddonNames(c.eks, "prod")).not.toContain(AGENT);
+  });
+});
+
+describe("the report of a rolled-back run", () => {
+  it("names a service account the run found already associated as such, not as rolled back", async () => {
+    // Prepare: reports/reader already has its association; reports/writer does not
+    const c = awsClientsFor(ctx.account.endpoint);
+    await irsaCluster(c, "prod");
+    await createIrsaRole(c, "shared", { prod: ["reports/reader", "reports/writer"] });
+    await c.eks.send(
+      new CreatePodIdentityAssociationCommand({
+        clusterName: "prod",
+        namespace: "reports",
+        serviceAccount: "reader",
+        roleArn: `arn:aws:iam::${ACCOUNT_ID}:role/shared`,
+      }),
+    );
+
+    // Act
+    const result = await h.migrate({ clusterName: "prod" }, { afterTask: failAfter("CreateAssociations") });
+
+    // Assess
+    expect(result.report?.outcome).toBe("rolled-back");
+    expect(
+      Object.fromEntries(
+        (result.report?.serviceAccounts ?? []).map((s) => [`${s.namespace}/${s.serviceAccount}`, s.outcome]),
+      ),
+    ).toEqual({ "reports/reader": "already-migrated", "reports/writer": "rolled-back" });
+    expect(await associationsOf(c, "prod")).toEqual([
+      { slot: "reports/reader", role: "shared", owned: false },
+    ]);
+    expect(result.report?.undone?.agent).toMatchObject({ action: "kept" });
   });
 });
 

@@ -95,7 +95,7 @@ function formatApproval(a: RecordedApproval): string {
 
 function formatRollback(r: RollbackReport): string[] {
   const lines = [
-    `Rollback of ${r.runId}: ${r.complete ? "complete" : "INCOMPLETE"}; statements removed from ${r.undoneRoles.join(", ") || "no role"}; ${r.deletedAssociations.length} association(s) deleted`,
+    `Rollback of ${r.runId}: ${r.complete ? "complete" : "INCOMPLETE"}; statements removed from ${r.undoneRoles.join(", ") || "no role"}; ${r.deletedAssociations.length} association(s) deleted; add-on service accounts given back: ${r.restoredAddons.join(", ") || "none"}`,
   ];
   if (r.agent)
     lines.push(
@@ -371,9 +371,12 @@ export function registerMigrate(program: Command, setExit: (code: number) => voi
       });
       if (result.report)
         process.stdout.write(
-          opts.json ? `${JSON.stringify(result.report)}\n` : formatFinalize(result.report),
+          opts.json ? `${JSON.stringify(result.report)}\n` : terminalSafe(formatFinalize(result.report)),
         );
-      else process.stderr.write(`podid: finalize failed: ${result.error?.name}: ${result.error?.cause}\n`);
+      else
+        process.stderr.write(
+          terminalSafe(`podid: finalize failed: ${result.error?.name}: ${result.error?.cause}\n`),
+        );
       setExit(result.status === "succeeded" ? 0 : 1);
     });
   migrate
@@ -399,9 +402,14 @@ export function registerMigrate(program: Command, setExit: (code: number) => voi
         process.stdout.write(
           opts.json
             ? `${JSON.stringify(r)}\n`
-            : `${[`Rollback of ${opts.run}: ${r.outcome}`, ...(r.runId ? formatRollback(r) : [])].join("\n")}\n`,
+            : terminalSafe(
+                `${[`Rollback of ${opts.run}: ${r.outcome}`, ...(r.runId ? formatRollback(r) : [])].join("\n")}\n`,
+              ),
         );
-      } else process.stderr.write(`podid: rollback failed: ${result.error?.name}: ${result.error?.cause}\n`);
+      } else
+        process.stderr.write(
+          terminalSafe(`podid: rollback failed: ${result.error?.name}: ${result.error?.cause}\n`),
+        );
       setExit(result.status === "succeeded" ? 0 : 1);
     });
 }
