@@ -49,6 +49,7 @@ import {
 import { errorMessage } from "../core/errors.js";
 import type { Finding } from "../core/findings.js";
 import { MANAGED_BY_VALUE, TAG } from "../core/tags.js";
+import { LeaseBusyError, type RoleLock } from "./leases.js";
 
 /** Tag recording the catalog version a role was at before its last upgrade (for `podid catalog diff`). */
 export const PREVIOUS_VERSION_TAG = "pod-identity/catalog-previous-version";
@@ -84,6 +85,13 @@ export interface CatalogRolesOptions {
   existing?: Iterable<string>;
   records?: CatalogRoleRecords;
   trustQuota?: number;
+  /**
+   * Serializes the read-modify-write of one catalog role across every writer (workers of other
+   * clusters run at the same time and edit the same shared role): runs `edit` holding the role's
+   * lease, or throws LeaseBusyError (the caller retries later). Without it, one writer at a time
+   * is assumed. Not taken in a dry run (nothing is written).
+   */
+  lock?: RoleLock;
 }
 
 interface LiveRole {
@@ -340,6 +348,7 @@ async function ensureOne(
 /**
  * Brings the catalog roles that `requests` ask for (and the `existing` ones) up to the catalog.
  * An entry whose role could not be made usable is in `failed`: the caller must not associate it.
+ * A role whose lease (`options.lock`) could not be had throws LeaseBusyError.
  */
 export async function ensureCatalogRoles(
   iam: IAMClient,
@@ -351,9 +360,14 @@ export async function ensureCatalogRoles(
   for (const name of [...names].sort()) {
     const entry = CATALOG_BY_NAME.get(name);
     if (!entry) continue;
+    const ensure = () => ensureOne(iam, entry, requests.get(name), options, result);
+    const roleArn = `arn:${options.partition ?? "aws"}:iam::${options.accountId}:role${CATALOG_ROLE_PATH}${catalogRoleName(name)}`;
     try {
-      await ensureOne(iam, entry, requests.get(name), options, result);
+      // the role is read inside the lease: the trust and grants merged are the latest written
+      await (options.lock && !options.dryRun ? options.lock(roleArn, ensure) : ensure());
     } catch (error) {
+      // a busy role is not a failed one: the whole cluster is retried later, nothing is skipped
+      if (error instanceof LeaseBusyError) throw error;
       result.failed.push({ name, error: errorMessage(error) });
     }
   }

@@ -11,21 +11,12 @@ import {
   ResourceInUseException,
   ResourceNotFoundException,
 } from "@aws-sdk/client-dynamodb";
-import { AutopilotError } from "../core/errors.js";
+import { DynamoLeases } from "./leases.js";
 
 /** Largest text stored in one item (DynamoDB's item limit is 400 KB; keys and names count too). */
 export const PART_BYTES = 300_000;
 
-/** A lease someone else holds (a retryable condition: the holder finishes or its lease expires). */
-export class LeaseBusyError extends AutopilotError {
-  override name = "LeaseBusy";
-  constructor(
-    message: string,
-    readonly holder?: string,
-  ) {
-    super(message);
-  }
-}
+export { LeaseBusyError } from "./leases.js";
 
 /**
  * Durable state of migration runs, outside the execution state (which must stay small whatever
@@ -34,10 +25,15 @@ export class LeaseBusyError extends AutopilotError {
  * ARN, so a task only ever reads what its own execution wrote.
  */
 export class MigrationStore {
+  /** the leases (cluster, role) live in the same table */
+  readonly leases: DynamoLeases;
+
   constructor(
     private readonly db: DynamoDBClient,
     readonly tableName: string,
-  ) {}
+  ) {
+    this.leases = new DynamoLeases(db, tableName);
+  }
 
   /** Creates the table when it does not exist (local runs; deployed stacks create it). */
   async ensureTable(): Promise<void> {
@@ -180,25 +176,7 @@ export class MigrationStore {
    * expired, or already this owner's. Throws LeaseBusyError with the holder otherwise.
    */
   async acquireLease(key: string, owner: string, seconds: number, now: Date): Promise<void> {
-    const until = now.getTime() + seconds * 1000;
-    try {
-      await this.db.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: leaseItem(key, owner, until),
-          ConditionExpression: "attribute_not_exists(pk) OR expiresAt < :now OR #owner = :owner",
-          ExpressionAttributeNames: { "#owner": "owner" },
-          ExpressionAttributeValues: { ":now": { N: String(now.getTime()) }, ":owner": { S: owner } },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const holder = await this.get<{ owner: string; until: string }>(`lease#${key}`, "lease");
-      throw new LeaseBusyError(
-        `${key} is held by ${holder?.owner ?? "another run"} until ${holder?.until ?? "its expiry"}`,
-        holder?.owner,
-      );
-    }
+    await this.leases.acquire(key, owner, seconds, now);
   }
 
   /** Takes over a lease from `previous` (whose execution has ended), only if it still holds it. */
@@ -209,49 +187,11 @@ export class MigrationStore {
     seconds: number,
     now: Date,
   ): Promise<boolean> {
-    const until = now.getTime() + seconds * 1000;
-    try {
-      await this.db.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: leaseItem(key, owner, until),
-          ConditionExpression: "#owner = :previous",
-          ExpressionAttributeNames: { "#owner": "owner" },
-          ExpressionAttributeValues: { ":previous": { S: previous } },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return await this.leases.takeOver(key, previous, owner, seconds, now);
   }
 
   /** Gives the lease back if `owner` still holds it. */
   async releaseLease(key: string, owner: string): Promise<void> {
-    try {
-      await this.db.send(
-        new DeleteItemCommand({
-          TableName: this.tableName,
-          Key: { pk: { S: `lease#${key}` }, sk: { S: "lease" } },
-          ConditionExpression: "#owner = :owner",
-          ExpressionAttributeNames: { "#owner": "owner" },
-          ExpressionAttributeValues: { ":owner": { S: owner } },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    await this.leases.release(key, owner);
   }
-}
-
-/** The table item of lease `key` held by `owner` until `until` (epoch ms). */
-function leaseItem(key: string, owner: string, until: number) {
-  return {
-    pk: { S: `lease#${key}` },
-    sk: { S: "lease" },
-    owner: { S: owner },
-    expiresAt: { N: String(until) },
-    data: { S: JSON.stringify({ owner, until: new Date(until).toISOString() }) },
-  };
 }

@@ -9,6 +9,7 @@ import type { CatalogRequest } from "../core/catalog-requests.js";
 import type { RoleInfo } from "../core/model.js";
 import { ensureCatalogRoles } from "./catalog-roles.js";
 import { decodeTrust } from "./inventory.js";
+import type { RoleLock } from "./leases.js";
 
 function tagsOf(tags: { Key?: string; Value?: string }[] | undefined): Record<string, string> {
   return Object.fromEntries((tags ?? []).flatMap((t) => (t.Key ? [[t.Key, t.Value ?? ""]] : [])));
@@ -21,7 +22,14 @@ function tagsOf(tags: { Key?: string; Value?: string }[] | undefined): Record<st
  * ListRoleTags per role. One role: GetRole (tags included).
  */
 export class IamRoleDirectory implements RoleDirectory {
-  constructor(private readonly iam: IAMClient) {}
+  /**
+   * @param lock serializes each catalog role's read-modify-write across all writers (workers of
+   * different clusters run concurrently and share catalog roles); see ensureCatalogRoles
+   */
+  constructor(
+    private readonly iam: IAMClient,
+    private readonly lock?: RoleLock,
+  ) {}
 
   async readRole(name: string): Promise<RoleInfo | undefined> {
     try {
@@ -73,6 +81,12 @@ export class IamRoleDirectory implements RoleDirectory {
     requests: Map<string, CatalogRequest>,
     covered: Set<string>,
   ) {
-    return ensureCatalogRoles(this.iam, requests, { accountId, partition, dryRun: false, covered });
+    return ensureCatalogRoles(this.iam, requests, {
+      accountId,
+      partition,
+      dryRun: false,
+      covered,
+      ...(this.lock ? { lock: this.lock } : {}),
+    });
   }
 }

@@ -10,12 +10,33 @@ import { admissionFromEnv } from "./admission-settings.js";
 import { endpointSettings, isLocalRun } from "./clients.js";
 import { EksClusterApi } from "./cluster-api.js";
 import { DynamoDeletionBudget } from "./deletion-budget.js";
+import { DynamoLeases, dynamoRoleLock, type LeaseOptions, type RoleLock } from "./leases.js";
 import { familyBuckets, pace, parseRates } from "./pacing.js";
 import { IamRoleDirectory } from "./role-directory.js";
 import { createRuntime, type Runtime } from "./runtime.js";
 import { DynamoTemplateIndex } from "./template-index.js";
 import { WorkConfigurationError } from "./work-errors.js";
 import { SqsWorkQueue } from "./work-queue.js";
+
+/**
+ * Catalog role leases (in the template index table): an edit is a dozen paced IAM calls, so a
+ * minute covers it; a worker waits up to 20 s for another's edit, then its item is retried.
+ */
+export const CATALOG_LEASE: LeaseOptions = {
+  seconds: 60,
+  waitMs: 20_000,
+  now: () => new Date(),
+  sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+};
+
+/** The worker's lock of catalog roles: leases in the template index table. */
+export function catalogRoleLock(
+  db: DynamoDBClient,
+  indexTable: string,
+  options: LeaseOptions = CATALOG_LEASE,
+): RoleLock {
+  return dynamoRoleLock(new DynamoLeases(db, indexTable), "reconcile-worker", options);
+}
 
 /** Environment of the work-queue functions (validated once per cold start). */
 export const workEnvSchema = z.object({
@@ -62,7 +83,8 @@ export function createWorkRuntime(source: NodeJS.ProcessEnv = process.env): Work
   const sqs = new SQSClient(common);
   const deps = {
     clusters: new EksClusterApi(base.deps.clients.eks),
-    roles: new IamRoleDirectory(base.deps.clients.iam),
+    // catalog roles are shared by clusters whose workers run at once: one writer per role
+    roles: new IamRoleDirectory(base.deps.clients.iam, catalogRoleLock(db, env.TEMPLATE_INDEX_TABLE)),
     index: new DynamoTemplateIndex(db, env.TEMPLATE_INDEX_TABLE),
     budget: new DynamoDeletionBudget(db, env.DELETION_BUDGET_TABLE, {
       floor: env.DELETION_BUDGET_FLOOR,

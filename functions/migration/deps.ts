@@ -35,6 +35,11 @@ export interface MigrationDeps {
   roleLeaseSeconds: number;
   /** how long a role edit waits for a busy role before failing with LeaseBusy (retried) */
   roleLeaseWaitMs: number;
+  /**
+   * a chunked step (associate, verify, rollback) starts no new batch once no more than this is
+   * left of its invocation: the slowest batch (role-visibility back-off, lease wait) plus its writes
+   */
+  chunkMarginMs: number;
 }
 
 const stateMachineArn = z.string().regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]+$/);
@@ -85,6 +90,7 @@ export function createMigrationDeps(
     clusterLeaseSeconds: env.MIGRATION_CLUSTER_LEASE_SECONDS,
     roleLeaseSeconds: 300,
     roleLeaseWaitMs: 60_000,
+    chunkMarginMs: CHUNK_MARGIN_MS,
     recordOutcome: (outcome) => {
       const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
       metrics.addMetric(
@@ -96,6 +102,12 @@ export function createMigrationDeps(
     },
   };
 }
+
+/**
+ * Time kept free at the end of a chunk (of Lambda's 15 minutes): a batch's worst case is the role
+ * visibility back-off (about 63 s at a 1 s base) or a role lease wait (60 s), plus its writes.
+ */
+export const CHUNK_MARGIN_MS = 150_000;
 
 /** The state machine names the stack gives (the ARNs are built from them, avoiding a cycle). */
 export const STATE_MACHINE_SUFFIX = {

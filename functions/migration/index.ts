@@ -1,3 +1,4 @@
+import type { Context } from "aws-lambda";
 import { z } from "zod";
 import { addPodTrust } from "./actions/add-pod-trust.js";
 import { associate } from "./actions/associate.js";
@@ -9,6 +10,7 @@ import { requestApproval } from "./actions/request-approval.js";
 import { rollbackFinishedRun, rollbackOwnRun } from "./actions/rollback.js";
 import { verify } from "./actions/verify.js";
 import { authorize, type Phase } from "./authority.js";
+import { ChunkBudget, type RemainingTime } from "./chunks.js";
 import { createMigrationDeps, type MigrationDeps } from "./deps.js";
 
 /** `$$.Execution.Id`: who the task acts for (checked with states:DescribeExecution). */
@@ -65,13 +67,21 @@ const ALLOWED: Record<Phase, MigrationTask["action"][]> = {
 };
 
 /** Runs one task; exported for the local runner and tests, which pass their own dependencies. */
-export async function runMigrationTask(deps: MigrationDeps, task: MigrationTask): Promise<unknown> {
+export async function runMigrationTask(
+  deps: MigrationDeps,
+  task: MigrationTask,
+  remaining?: RemainingTime,
+): Promise<unknown> {
   if (!ALLOWED[task.phase].includes(task.action)) {
     const error = new Error(`a ${task.phase} execution has no ${task.action} step`);
     error.name = "InvalidMigrationTask";
     throw error;
   }
   const ctx = await authorize(deps, task.executionArn, task.phase);
+  // chunked steps stop taking new work once the invocation's time is nearly used
+  const budget = remaining
+    ? new ChunkBudget(remaining, deps.chunkMarginMs)
+    : ChunkBudget.fromClock(deps.now, deps.chunkMarginMs);
   switch (task.action) {
     case "validate":
       return { migrationId: ctx.name, request: ctx.request };
@@ -84,13 +94,13 @@ export async function runMigrationTask(deps: MigrationDeps, task: MigrationTask)
     case "add-pod-trust":
       return await addPodTrust(deps, ctx as never);
     case "associate":
-      return await associate(deps, ctx as never);
+      return await associate(deps, ctx as never, budget);
     case "verify":
-      return await verify(deps, ctx as never);
+      return await verify(deps, ctx as never, budget);
     case "rollback":
       return ctx.phase === "run"
-        ? await rollbackOwnRun(deps, ctx as never)
-        : await rollbackFinishedRun(deps, ctx as never);
+        ? await rollbackOwnRun(deps, ctx as never, budget)
+        : await rollbackFinishedRun(deps, ctx as never, budget);
     case "finalize":
       return await finalize(deps, ctx as never);
     case "report": {
@@ -107,7 +117,7 @@ export async function runMigrationTask(deps: MigrationDeps, task: MigrationTask)
 let deps: MigrationDeps | undefined;
 
 /** The migration state machines' task function. */
-export const handler = async (event: unknown) => {
+export const handler = async (event: unknown, context?: Pick<Context, "getRemainingTimeInMillis">) => {
   deps ??= createMigrationDeps();
   const parsed = migrationTaskSchema.safeParse(event);
   if (!parsed.success) {
@@ -118,5 +128,6 @@ export const handler = async (event: unknown) => {
     error.name = "InvalidMigrationTask";
     throw error;
   }
-  return await runMigrationTask(deps, parsed.data);
+  const remaining = context?.getRemainingTimeInMillis ? () => context.getRemainingTimeInMillis() : undefined;
+  return await runMigrationTask(deps, parsed.data, remaining);
 };

@@ -1,4 +1,4 @@
-import { LeaseBusyError } from "../aws/migration-store.js";
+import { LeaseBusyError, roleLeaseKey, withLease } from "../aws/leases.js";
 import type { ExecutionContext } from "./authority.js";
 import type { MigrationDeps } from "./deps.js";
 
@@ -44,23 +44,12 @@ export async function withRoleLease<T>(
   roleArn: string,
   edit: () => Promise<T>,
 ): Promise<T> {
-  const key = `role#${roleArn.toLowerCase()}`;
   const owner = `${ctx.runKey}#${Math.random().toString(36).slice(2)}`;
-  let waited = 0;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await deps.store.acquireLease(key, owner, deps.roleLeaseSeconds, deps.now());
-      break;
-    } catch (error) {
-      if (!(error instanceof LeaseBusyError) || waited >= deps.roleLeaseWaitMs) throw error;
-      const delay = Math.min(2000, 50 * 2 ** attempt);
-      waited += delay;
-      await deps.sleep(delay);
-    }
-  }
-  try {
-    return await edit();
-  } finally {
-    await deps.store.releaseLease(key, owner);
-  }
+  return await withLease(
+    { acquire: (...a) => deps.store.acquireLease(...a), release: (...a) => deps.store.releaseLease(...a) },
+    roleLeaseKey(roleArn),
+    owner,
+    { seconds: deps.roleLeaseSeconds, waitMs: deps.roleLeaseWaitMs, now: deps.now, sleep: deps.sleep },
+    edit,
+  );
 }

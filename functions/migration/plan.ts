@@ -27,6 +27,8 @@ export interface TrustEditRecord {
   statements: Record<string, unknown>[];
   written: boolean;
   undone?: boolean;
+  /** the run key of the rollback execution that undid it */
+  undoneBy?: string;
 }
 
 /** What a run changed in one add-on's podIdentityAssociations. */
@@ -66,6 +68,10 @@ export const KEYS = {
   rollback: "rollback",
   finalize: "finalize",
   report: "report",
+  /** where a chunked step stands (see chunks.ts) */
+  progress: (step: "associate" | "verify" | "rollback-roles" | "rollback-associations") => `progress#${step}`,
+  /** what a rollback did to one thing it undoes (role, add-on, association) */
+  undo: (what: "role" | "addon" | "assoc" | "agent", name: string) => `undo#${what}#${name}`,
 } as const;
 
 /** Tags on associations a migration creates: not managed-by, so the reconciler leaves them alone. */

@@ -187,11 +187,25 @@ export class MigrationStateMachine extends Construct {
       stateName: "Init",
       parameters: { "run.$": "$.run", error: {}, outcome: "failed" },
     });
-    return { task, outcome, report, validate, init, leaseRetry };
+    // a chunked task returns `done: false` while work is left: it is called again (its progress
+    // is in the migration table, under the execution's own key; the state keeps only counts)
+    const untilDone = (t: sfn.TaskStateBase, name: string, resultPath: string, then: sfn.IChainable) =>
+      t.next(
+        new sfn.Choice(this, `${scope}${name}Done`, { stateName: `${name}Done?` })
+          .when(
+            sfn.Condition.and(
+              sfn.Condition.isPresent(`${resultPath}.done`),
+              sfn.Condition.booleanEquals(`${resultPath}.done`, false),
+            ),
+            t,
+          )
+          .otherwise(then),
+      );
+    return { task, outcome, report, validate, init, leaseRetry, untilDone };
   }
 
   private runDefinition(fn: IFunction, approvalTimeout: Duration): sfn.IChainable {
-    const { task, outcome, report, validate, init, leaseRetry } = this.tasks(fn, "run", "");
+    const { task, outcome, report, validate, init, leaseRetry, untilDone } = this.tasks(fn, "run", "");
     const ended = new sfn.Choice(this, "Ended")
       .when(
         sfn.Condition.stringEquals("$.outcome", "rolled-back"),
@@ -234,7 +248,7 @@ export class MigrationStateMachine extends Construct {
     });
     const incomplete = outcome("SetRollbackIncomplete", "rollback-incomplete").next(report);
     rollback.addCatch(incomplete, { resultPath: "$.rollbackError" });
-    rollback.next(outcome("SetRolledBack", "rolled-back")).next(report);
+    untilDone(rollback, "Rollback", "$.rollback", outcome("SetRolledBack", "rolled-back").next(report));
     const failedEarly = outcome("SetFailed", "failed").next(report);
 
     // a cluster another run holds: retried for a while (hours in Step Functions), then refused
@@ -268,7 +282,9 @@ export class MigrationStateMachine extends Construct {
     });
     approval.addCatch(failedEarly, { resultPath: "$.error" });
     approval.next(addTrust);
-    addTrust.next(associate).next(soak).next(verify).next(succeeded);
+    addTrust.next(associate);
+    untilDone(associate, "CreateAssociations", "$.associations", soak.next(verify));
+    untilDone(verify, "Verify", "$.verification", succeeded);
 
     return validate
       .next(init)
@@ -312,7 +328,11 @@ export class MigrationStateMachine extends Construct {
   }
 
   private rollbackDefinition(fn: IFunction): sfn.IChainable {
-    const { task, outcome, report, validate, init, leaseRetry } = this.tasks(fn, "rollback", "Undo");
+    const { task, outcome, report, validate, init, leaseRetry, untilDone } = this.tasks(
+      fn,
+      "rollback",
+      "Undo",
+    );
     report.next(
       new sfn.Choice(this, "UndoEnded")
         .when(
@@ -335,7 +355,7 @@ export class MigrationStateMachine extends Construct {
       resultPath: "$.error",
     });
     work.addCatch(outcome("SetFailed", "failed").next(report), { resultPath: "$.error" });
-    work.next(outcome("SetSucceeded", "succeeded")).next(report);
+    untilDone(work, "Rollback", "$.rollback", outcome("SetSucceeded", "succeeded").next(report));
     return validate.next(init).next(work);
   }
 }

@@ -15,7 +15,7 @@ import { migrationMachinesOf, stateMachinesOf } from "../../infra/definitions.js
 import { ACCOUNT_ID } from "./local-account.js";
 import { functionNameOf, synthTemplates } from "./synth.js";
 
-type Handler = (event: unknown) => Promise<unknown>;
+type Handler = (event: unknown, context?: { getRemainingTimeInMillis(): number }) => Promise<unknown>;
 
 /** The migration state machines as the stack synthesizes them, run with the built bundle. */
 export interface MigrationHarness {

@@ -6,12 +6,12 @@ import {
   ResourceInUseException,
   UpdateAddonCommand,
 } from "@aws-sdk/client-eks";
-import pLimit from "p-limit";
 import { withRoleVisibilityRetry } from "../../aws/apply.js";
 import { iamRoleCheck } from "../../aws/role-check.js";
 import { AutopilotError } from "../../core/errors.js";
 import type { ReadyItem } from "../../core/migration/preflight.js";
 import type { ExecutionContext } from "../authority.js";
+import { type ChunkBudget, workInChunks } from "../chunks.js";
 import type { MigrationDeps } from "../deps.js";
 import { type AddonRecord, KEYS, migrationTags } from "../plan.js";
 import { loadPlan } from "./load-plan.js";
@@ -49,6 +49,11 @@ export async function associationOf(
   return association;
 }
 
+/**
+ * One service account: creates its association, tagged with the run. A 409 is re-read: the same
+ * role converges (counted as created when it carries this run's tag: a retried chunk whose create
+ * went through), another role is an error. Idempotent under redelivery.
+ */
 async function associateServiceAccount(
   deps: MigrationDeps,
   ctx: ExecutionContext,
@@ -76,7 +81,15 @@ async function associateServiceAccount(
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
     const existing = await associationOf(deps, clusterName, item);
-    if (existing?.roleArn === item.roleArn) return "converged";
+    if (existing?.roleArn === item.roleArn) {
+      if (existing.tags?.["pod-identity/migration"] !== migrationTags(ctx.name)["pod-identity/migration"])
+        return "converged";
+      await deps.store.put(ctx.runKey, KEYS.association(item), {
+        associationId: existing.associationId,
+        roleArn: item.roleArn,
+      });
+      return "created";
+    }
     throw new AutopilotError(
       `${item.namespace}/${item.serviceAccount} got an association with another role meanwhile (${existing?.roleArn})`,
       { cause: error },
@@ -125,25 +138,37 @@ async function associateAddon(
 }
 
 /**
- * Stage 6: creates the associations (409 on the same role converges) and moves add-on service
- * accounts through UpdateAddon podIdentityAssociations, never as plain service accounts.
+ * Stage 6, in resumable chunks: creates the associations (409 on the same role converges) until
+ * the chunk's time budget is used, recording its position under the run's own key; once every
+ * plain service account is done, moves add-on service accounts through UpdateAddon
+ * podIdentityAssociations, never as plain service accounts. Returns `done: false` while work is
+ * left (the state machine calls it again).
  */
-export async function associate(deps: MigrationDeps, ctx: ExecutionContext<"run">) {
+export async function associate(deps: MigrationDeps, ctx: ExecutionContext<"run">, budget: ChunkBudget) {
   const plan = await loadPlan(deps, ctx.runKey);
-  const limit = pLimit(ctx.request.maxConcurrency);
   const plain = plan.ready.filter((i) => i.kind === "service-account" && !i.associated);
-  const outcomes = await Promise.all(
-    plain.map((item) => limit(() => associateServiceAccount(deps, ctx, plan.clusterName, item))),
+  const chunk = await workInChunks(
+    deps,
+    ctx.runKey,
+    KEYS.progress("associate"),
+    plain,
+    { budget, batchSize: ctx.request.maxConcurrency },
+    async (item) => ({ outcome: await associateServiceAccount(deps, ctx, plan.clusterName, item) }),
   );
-  const addonItems = plan.ready.filter((i) => i.kind === "addon" && !i.associated);
   const byAddon = new Map<string, ReadyItem[]>();
-  for (const item of addonItems)
-    byAddon.set(item.addonName ?? "", [...(byAddon.get(item.addonName ?? "") ?? []), item]);
-  for (const [addonName, items] of byAddon)
-    await associateAddon(deps, ctx, plan.clusterName, addonName, items);
+  if (chunk.done) {
+    const addonItems = plan.ready.filter((i) => i.kind === "addon" && !i.associated);
+    for (const item of addonItems)
+      byAddon.set(item.addonName ?? "", [...(byAddon.get(item.addonName ?? "") ?? []), item]);
+    for (const [addonName, items] of byAddon)
+      await associateAddon(deps, ctx, plan.clusterName, addonName, items);
+  }
   return {
-    created: outcomes.filter((o) => o === "created").length,
-    converged: outcomes.filter((o) => o === "converged").length,
+    done: chunk.done,
+    processed: chunk.processed,
+    total: chunk.total,
+    created: chunk.counts.created ?? 0,
+    converged: chunk.counts.converged ?? 0,
     addonsUpdated: [...byAddon.keys()],
   };
 }
