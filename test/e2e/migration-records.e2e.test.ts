@@ -1,11 +1,13 @@
 import { CreateAddonCommand, CreatePodIdentityAssociationCommand } from "@aws-sdk/client-eks";
+import { UpdateAssumeRolePolicyCommand } from "@aws-sdk/client-iam";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { AwsClients } from "../../functions/aws/clients.js";
 import { listAddonNames } from "../../functions/aws/inventory.js";
 import { executionArnOf, runKeyOf } from "../../functions/migration/authority.js";
 import { KEYS } from "../../functions/migration/plan.js";
+import { podIdentityTrust } from "../../local/sample-fleet.js";
 import { createRole } from "../support/fixtures.js";
-import { associationsOf, createIrsaRole, irsaCluster } from "../support/irsa.js";
+import { associationsOf, createIrsaRole, irsaCluster, trustOf } from "../support/irsa.js";
 import { ACCOUNT_ID, awsClientsFor, useLocalAccount } from "../support/local-account.js";
 import { type MigrationHarness, migrationHarness } from "../support/migration.js";
 
@@ -187,6 +189,12 @@ describe("the report of a rolled-back run", () => {
     const c = awsClientsFor(ctx.account.endpoint);
     await irsaCluster(c, "prod");
     await createIrsaRole(c, "shared", { prod: ["reports/reader", "reports/writer"] });
+    // someone gave the role Pod Identity trust and reports/reader its association before the run
+    const trust = JSON.parse(await trustOf(c, "shared"));
+    trust.Statement.push(...JSON.parse(podIdentityTrust()).Statement);
+    await c.iam.send(
+      new UpdateAssumeRolePolicyCommand({ RoleName: "shared", PolicyDocument: JSON.stringify(trust) }),
+    );
     await c.eks.send(
       new CreatePodIdentityAssociationCommand({
         clusterName: "prod",
