@@ -102,7 +102,7 @@ export interface SharedPacerOptions {
   /** calls that may go at once after a pause, in seconds of the rate (default 1) */
   burstSeconds?: number;
   /**
-   * a lease covers the callers waiting plus this many seconds of the process's recent rate
+   * a lease covers the callers waiting, or this many seconds of the process's recent rate if more
    * (default 0.25): fewer DynamoDB writes vs slots an idle process leaves unused
    */
   leaseSeconds?: number;
@@ -219,7 +219,9 @@ export class SharedPacer implements Pacer {
     const leaseSeconds = this.options.leaseSeconds ?? 0.25;
     // the process's calls of the last second as its rate, at most the family's
     const prefetch = Math.ceil(Math.min(s.recent.length, rate) * leaseSeconds);
-    const count = Math.max(1, s.waiting + prefetch);
+    // callers already waiting use their slots at once; prefetch only serves a caller that comes
+    // back one at a time (summing both left slots unused whenever a busy environment's demand fell)
+    const count = Math.max(1, s.waiting, prefetch);
     // a slot used later than `tolerance` after its time is dropped, so a lease asks for slots
     // from `margin` (its own round trip) after now - tolerance; the margin doubles when a whole
     // lease came back too late and shrinks back when one did not

@@ -69,6 +69,8 @@ export async function drainQueue(options: {
   };
   const clusters = new Set<string>();
   const inFlight = new Set<string>();
+  /** pollers waiting for an in-flight batch to end */
+  const ended: (() => void)[] = [];
   const remaining = async () => {
     const a = (
       await sqs.send(
@@ -109,7 +111,16 @@ export async function drainQueue(options: {
       const received = out.Messages ?? [];
       if (received.length === 0) {
         if (inFlight.size === 0 && (await remaining()) === 0) return;
-        await new Promise((r) => setTimeout(r, 20));
+        // while batches are in flight, new messages come from their end (failures made visible,
+        // items they enqueue): wait for one to end, at most 250 ms, rather than spin every 20 ms
+        // (the event source mapping long-polls; a spin costs the workers CPU)
+        await new Promise((r) => {
+          const timer = setTimeout(r, inFlight.size > 0 ? 250 : 20);
+          ended.push(() => {
+            clearTimeout(timer);
+            r(undefined);
+          });
+        });
         continue;
       }
       // one batch in flight per group: a group another poller holds goes back to the queue
@@ -128,6 +139,7 @@ export async function drainQueue(options: {
         await invoke(mine);
       } finally {
         for (const g of groups) inFlight.delete(g);
+        for (const wake of ended.splice(0)) wake();
       }
     }
   };
