@@ -32,10 +32,14 @@ export interface JournalEntry {
   ownerArn?: string;
 }
 
-/** Status and platform version overrides for a cluster (moto always reports ACTIVE / eks.4). */
+/**
+ * Status, platform version and Auto Mode overrides for a cluster (moto always reports ACTIVE /
+ * eks.4 and no `computeConfig`; shape `ComputeConfigResponse` of botocore's EKS model).
+ */
 export interface ClusterOverlay {
   status?: string;
   platformVersion?: string;
+  computeConfig?: { enabled: boolean };
 }
 
 /**
@@ -397,6 +401,8 @@ export class LocalFront {
       const overlay: ClusterOverlay = {};
       if (typeof input.status === "string") overlay.status = input.status;
       if (typeof input.platformVersion === "string") overlay.platformVersion = input.platformVersion;
+      if (typeof input.computeConfig?.enabled === "boolean")
+        overlay.computeConfig = { enabled: input.computeConfig.enabled };
       this.overlays.set(key, overlay);
       return jsonResponse(200, overlay);
     }

@@ -32,7 +32,10 @@ export interface LocalAccount {
   setFaults(config: FaultConfig): Promise<void>;
   calls(): Promise<CallCounts>;
   resetCalls(): Promise<void>;
-  setClusterState(name: string, state: { status?: string; platformVersion?: string }): Promise<void>;
+  setClusterState(
+    name: string,
+    state: { status?: string; platformVersion?: string; computeConfig?: { enabled: boolean } },
+  ): Promise<void>;
   /** Moves the front's clock forward (add-on transitions, IAM consistency windows) instead of sleeping. */
   advanceClock(ms: number): Promise<void>;
   stop(): Promise<void>;

@@ -41,12 +41,14 @@ export async function enqueueSweep(
   ]);
   const kept = all.filter(isIndexedRole).map((r) => indexedRole(r, now));
   await deps.index.replaceRoles(kept, now);
+  // a cluster the index knows but EKS does not list any more is enqueued too: its worker takes its
+  // grants out of the shared catalog roles, then forgets it
   const live = new Set(names);
-  for (const c of known) if (!live.has(c.name)) await deps.index.deleteCluster(c.name);
+  const gone = known.map((c) => c.name).filter((name) => !live.has(name));
   const state = computeDesired({ clusters: [], roles: kept, accountId, ...(admission ? { admission } : {}) });
   for (const f of state.findings) deps.publisher.publish(DETAIL_TYPES.finding, { ...f });
   await deps.publisher.flush();
-  const clusters = [...names].sort();
+  const clusters = [...new Set([...names, ...gone])].sort();
   const { sent } = await deps.queue.enqueue(
     clusters.map((clusterName) => ({ clusterName, trigger: "sweep" })),
   );

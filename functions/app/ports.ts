@@ -127,12 +127,16 @@ export interface RoleDirectory {
   /** undefined when the role does not exist */
   readRole(name: string): Promise<RoleInfo | undefined>;
   readAllRoles(): Promise<RoleInfo[]>;
-  /** brings the shared catalog roles up to what `requests` ask; only `covered` clusters' grants change */
+  /**
+   * brings the shared catalog roles up to what `requests` ask, and the `existing` entries' roles
+   * nobody here asks for any more; only `covered` clusters' grants change
+   */
   ensureCatalogRoles(
     accountId: string,
     partition: string,
     requests: Map<string, CatalogRequest>,
     covered: Set<string>,
+    existing?: readonly string[],
   ): Promise<CatalogRolesResult>;
 }
 

@@ -1,13 +1,15 @@
 import { CATALOG_NAMES, catalogRoleName } from "../core/catalog.js";
 import { catalogRequests } from "../core/catalog-requests.js";
+import { catalogUpkeep } from "../core/catalog-upkeep.js";
 import { computeDesired } from "../core/desired.js";
-import { errorMessage } from "../core/errors.js";
+import { errorMessage, TransientError } from "../core/errors.js";
 import { DETAIL_TYPES } from "../core/events.js";
 import { countBySeverity, type Finding } from "../core/findings.js";
 import type { AssociationInfo, ClusterInfo, RoleInfo } from "../core/model.js";
 import { isManaged, type PlannedChange, planWithoutBreaker } from "../core/plan.js";
 import { TAG } from "../core/tags.js";
 import type {
+  CatalogRolesResult,
   ClusterApi,
   DeletionBudget,
   HeldDeletion,
@@ -21,6 +23,11 @@ import type {
 } from "./ports.js";
 import { type ChangeReport, changeReport } from "./report.js";
 import { indexedRole, isIndexedRole, sameRole } from "./template-roles.js";
+
+/** A deleted cluster's grants could not leave a catalog role yet: the item is retried. */
+export class CatalogUpkeepError extends TransientError {
+  override name = "CatalogUpkeepError";
+}
 
 /** What the worker needs. */
 export interface ReconcileClusterDeps {
@@ -50,6 +57,8 @@ export interface ClusterResult {
   /** passes of read–plan–check–apply (a stale item or a changed role costs one more) */
   passes: number;
   agentInstalled: boolean;
+  /** shared catalog roles this reconcile created or brought up to date */
+  catalogRoles: { created: string[]; updated: string[] };
   changes: ChangeReport[];
   findings: Finding[];
 }
@@ -125,13 +134,14 @@ export async function reconcileCluster(
     unchanged: 0,
     passes: 0,
     agentInstalled: false,
+    catalogRoles: { created: [], updated: [] },
     changes: [],
     findings: [],
   };
   const startedAt = deps.now();
   const cluster = await deps.clusters.describeCluster(clusterName);
   if (!cluster) {
-    if (!settings.dryRun) await deps.index.deleteCluster(clusterName);
+    if (!settings.dryRun) await forgetCluster(deps, settings, clusterName, result);
     result.status = "gone";
     return result;
   }
@@ -166,7 +176,18 @@ export async function reconcileCluster(
     }
     // held and rejected deletions are decided again by each pass
     result.changes = result.changes.filter((c) => c.status !== "held" && c.status !== "rejected");
-    const stale = await applyPlan(deps, settings, cluster, catalogRequests(state), plan, result);
+    // the cluster's own `pod-identity/install-agent=false` wins over the deployment's setting
+    const installAgent =
+      settings.installAgent && (state.clusters.get(clusterName)?.settings.installAgent ?? true);
+    const stale = await applyPlan(
+      deps,
+      { ...settings, installAgent },
+      cluster,
+      roles,
+      catalogRequests(state),
+      plan,
+      result,
+    );
     if (stale === 0 || last) break;
   }
   result.findings = [...planFindings, ...result.findings];
@@ -197,7 +218,11 @@ async function indexRoles(deps: ReconcileClusterDeps, dryRun: boolean): Promise<
   return roles;
 }
 
-/** Re-reads `names` from IAM; the new role list when any differs from the index (index updated). */
+/**
+ * Re-reads `names` from IAM; the new role list when any differs from the index (index updated).
+ * A role IAM does not answer for is planned as unreadable (its associations frozen, with a
+ * `TEMPLATE_UNREADABLE` finding) for this reconcile only: the index keeps what it last read.
+ */
 async function confirmRoles(
   deps: ReconcileClusterDeps,
   names: string[],
@@ -205,13 +230,28 @@ async function confirmRoles(
 ): Promise<IndexedRole[] | undefined> {
   if (names.length === 0) return undefined;
   const byName = new Map(roles.map((r) => [r.name, r]));
-  const fresh = await Promise.all(names.map((n) => deps.roles.readRole(n)));
+  const fresh = await Promise.allSettled(names.map((n) => deps.roles.readRole(n)));
   let changed = false;
   const now = deps.now();
   for (const [i, name] of names.entries()) {
-    const r: RoleInfo | undefined = fresh[i];
-    const read = r && isIndexedRole(r) ? r : undefined;
+    const outcome = fresh[i]!;
     const known = byName.get(name);
+    if (outcome.status === "rejected") {
+      if (known?.unreadable !== undefined) continue;
+      changed = true;
+      deps.log.warn("role unreadable: its associations are frozen", {
+        roleName: name,
+        reason: errorMessage(outcome.reason),
+      });
+      byName.set(name, {
+        ...(known ?? { name, arn: "", path: "/", trustPolicy: "", readAt: now.toISOString() }),
+        tags: { ...known?.tags },
+        unreadable: errorMessage(outcome.reason),
+      });
+      continue;
+    }
+    const r: RoleInfo | undefined = outcome.value;
+    const read = r && isIndexedRole(r) ? r : undefined;
     if (read && known && sameRole(read, known)) continue;
     if (!read && !known) continue;
     changed = true;
@@ -232,6 +272,7 @@ async function applyPlan(
   deps: ReconcileClusterDeps,
   settings: ReconcileSettings,
   cluster: ClusterInfo,
+  roles: readonly IndexedRole[],
   catalog: ReturnType<typeof catalogRequests>,
   plan: ReturnType<typeof planWithoutBreaker>,
   result: ClusterResult,
@@ -239,21 +280,24 @@ async function applyPlan(
   const push = (r: ChangeReport) => result.changes.push(r);
   let stale = 0;
   const failedCatalog = new Map<string, string>();
-  // the shared catalog roles, when this cluster's catalog associations change: only this
-  // cluster's grants and bindings are replaced (it is the only one covered)
+  // the shared catalog roles, when this cluster's catalog associations change or the index shows
+  // a role of another version or with other grants for it: only this cluster's grants and
+  // bindings are replaced (it is the only one covered)
   const catalogChange = [...plan.changes, ...plan.deletions].some((c) =>
     c.kind === "delete"
       ? CATALOG_SOURCES.has(c.actual.tags[TAG.source] ?? "")
       : c.desired.catalog !== undefined,
   );
-  if (catalogChange) {
+  const upkeep = catalogUpkeep(roles, catalog.requests, cluster.arn);
+  if (catalogChange || upkeep.stale.length > 0 || upkeep.naming.length > 0) {
     const ensured = await deps.roles.ensureCatalogRoles(
       settings.accountId,
       cluster.arn.split(":")[1] ?? "aws",
       catalog.requests,
       catalog.covered,
+      upkeep.naming,
     );
-    result.findings.push(...ensured.findings);
+    await recordCatalogRoles(deps, ensured, result);
     for (const f of ensured.failed) failedCatalog.set(f.name, f.error);
   }
   const creates = plan.changes.filter((c) => c.kind === "create");
@@ -368,6 +412,53 @@ function heldDeletion(d: Delete, heldAt: string): HeldDeletion {
     heldAt,
     status: "held",
   };
+}
+
+/** Reports what a catalog role upkeep did and re-reads the roles it wrote into the index. */
+async function recordCatalogRoles(
+  deps: ReconcileClusterDeps,
+  ensured: CatalogRolesResult,
+  result: ClusterResult,
+): Promise<void> {
+  result.catalogRoles.created.push(...ensured.created);
+  result.catalogRoles.updated.push(...ensured.updated);
+  result.findings.push(...ensured.findings);
+  const now = deps.now();
+  for (const name of [...ensured.created, ...ensured.updated]) {
+    const role = await deps.roles.readRole(name);
+    if (role) await deps.index.putRole(indexedRole(role, now));
+  }
+}
+
+/**
+ * A cluster that no longer exists: its grants leave the shared catalog roles' trust (the ARN as
+ * the index remembers it), then the index forgets it; a failure keeps the item for the retry.
+ */
+async function forgetCluster(
+  deps: ReconcileClusterDeps,
+  settings: ReconcileSettings,
+  clusterName: string,
+  result: ClusterResult,
+): Promise<void> {
+  const known = await deps.index.cluster(clusterName);
+  if (known) {
+    const upkeep = catalogUpkeep(await deps.index.roles(), new Map(), known.arn);
+    if (upkeep.naming.length > 0) {
+      const ensured = await deps.roles.ensureCatalogRoles(
+        settings.accountId,
+        known.arn.split(":")[1] ?? "aws",
+        new Map(),
+        new Set([known.arn]),
+        upkeep.naming,
+      );
+      await recordCatalogRoles(deps, ensured, result);
+      if (ensured.failed.length > 0)
+        throw new CatalogUpkeepError(
+          `catalog roles still trusting deleted cluster ${clusterName}: ${ensured.failed.map((f) => `${f.name} (${f.error})`).join("; ")}`,
+        );
+    }
+  }
+  await deps.index.deleteCluster(clusterName);
 }
 
 /** The metrics of one cluster's reconcile, as the dashboard and alarms read them. */

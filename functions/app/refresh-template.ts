@@ -3,12 +3,21 @@ import { DETAIL_TYPES } from "../core/events.js";
 import type { RoleInfo } from "../core/model.js";
 import { parseTemplate, selectsCluster, TAG } from "../core/tags.js";
 import { lintTrustPolicy, type TrustFinding } from "../core/trust/index.js";
-import type { IndexedCluster, Log, Publisher, RoleDirectory, TemplateIndex, WorkQueue } from "./ports.js";
+import type {
+  ClusterApi,
+  IndexedCluster,
+  Log,
+  Publisher,
+  RoleDirectory,
+  TemplateIndex,
+  WorkQueue,
+} from "./ports.js";
 import { indexedRole, isIndexedRole } from "./template-roles.js";
 
 /** What refreshing one role needs. */
 export interface RefreshTemplateDeps {
   roles: RoleDirectory;
+  clusters: Pick<ClusterApi, "listClusters">;
   index: TemplateIndex;
   queue: WorkQueue;
   publisher: Publisher;
@@ -40,7 +49,8 @@ function selected(
 /**
  * An IAM event named a role: re-read that role from IAM (never from the event), write it to the
  * template index (or remove it), lint its trust policy, and enqueue only the clusters the role
- * selected before, selects now, or has managed associations in.
+ * selected before, selects now, or has managed associations in (every cluster while the index has
+ * never been built by a sweep).
  */
 export async function refreshTemplate(
   deps: RefreshTemplateDeps,
@@ -48,15 +58,20 @@ export async function refreshTemplate(
   roleName: string,
   admission?: AdmissionPolicy,
 ): Promise<RefreshResult> {
-  const [before, read, clusters] = await Promise.all([
+  const [before, read, clusters, built] = await Promise.all([
     deps.index.role(roleName),
     deps.roles.readRole(roleName),
     deps.index.clusters(),
+    deps.index.builtAt(),
   ]);
   const relevant = read !== undefined && isIndexedRole(read);
   if (relevant) await deps.index.putRole(indexedRole(read, deps.now()));
   else if (before) await deps.index.deleteRole(roleName);
+  // before the first sweep the index knows no clusters: which ones the role selects cannot be
+  // told from it, so every cluster is enqueued (the worker decides)
+  const unknown = built === undefined && relevant ? await deps.clusters.listClusters() : [];
   const names = new Set([
+    ...unknown,
     ...selected(before, clusters, admission),
     ...selected(relevant ? read : undefined, clusters, admission),
     ...clusters.filter((c) => (c.managedBySource[roleName] ?? 0) > 0).map((c) => c.name),

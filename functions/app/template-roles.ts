@@ -23,6 +23,8 @@ export function indexedRole(role: RoleInfo, readAt: Date): IndexedRole {
     path: role.path,
     tags: { ...role.tags },
     trustPolicy: role.trustPolicy,
+    // template admission by boundary reads it from the index
+    ...(role.permissionsBoundaryArn ? { permissionsBoundaryArn: role.permissionsBoundaryArn } : {}),
     readAt: readAt.toISOString(),
   };
 }

@@ -241,13 +241,25 @@ async function runChange(
   }
 }
 
-/** Installs eks-pod-identity-agent when a cluster lacks it; true when it was installed. */
-export async function ensureAgent(eks: EKSClient, clusterName: string): Promise<boolean> {
+/**
+ * Installs eks-pod-identity-agent when a cluster lacks it; true when this call installed it.
+ * `tags` mark the add-on as the caller's (a migration run tags it so its rollback can tell).
+ */
+export async function ensureAgent(
+  eks: EKSClient,
+  clusterName: string,
+  tags?: Record<string, string>,
+): Promise<boolean> {
   const addons = await listAddonNames(eks, clusterName);
   if (addons.includes(AGENT_ADDON)) return false;
   try {
     await eks.send(
-      new CreateAddonCommand({ clusterName, addonName: AGENT_ADDON, resolveConflicts: "OVERWRITE" }),
+      new CreateAddonCommand({
+        clusterName,
+        addonName: AGENT_ADDON,
+        resolveConflicts: "OVERWRITE",
+        ...(tags ? { tags } : {}),
+      }),
     );
     return true;
   } catch (error) {

@@ -80,12 +80,14 @@ export class IamRoleDirectory implements RoleDirectory {
     partition: string,
     requests: Map<string, CatalogRequest>,
     covered: Set<string>,
+    existing: readonly string[] = [],
   ) {
     return ensureCatalogRoles(this.iam, requests, {
       accountId,
       partition,
       dryRun: false,
       covered,
+      existing: [...existing],
       ...(this.lock ? { lock: this.lock } : {}),
     });
   }

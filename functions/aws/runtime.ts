@@ -1,14 +1,11 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { Metrics } from "@aws-lambda-powertools/metrics";
 import { z } from "zod";
 import type { AdmissionPolicy } from "../core/admission.js";
 import { METRICS_NAMESPACE, METRICS_SERVICE } from "../core/metrics-names.js";
-import type { RoleInfo } from "../core/model.js";
-import { DEFAULT_BREAKER } from "../core/plan.js";
 import { admissionFromEnv } from "./admission-settings.js";
-import { createClients } from "./clients.js";
-import { eventBridgePublisher } from "./events.js";
-import { type ReconcileDeps, type ReconcileScope, type ReconcileSummary, reconcile } from "./reconcile.js";
+import { type AwsClients, createClients } from "./clients.js";
+import { type EventPublisher, eventBridgePublisher } from "./events.js";
 
 const flag = (fallback: boolean) =>
   z
@@ -22,8 +19,6 @@ export const reconcilerEnvSchema = z.object({
   DRY_RUN: flag(false),
   ADOPT_UNMANAGED: flag(false),
   INSTALL_AGENT: flag(true),
-  BREAKER_FLOOR: z.coerce.number().int().min(0).default(DEFAULT_BREAKER.floor),
-  BREAKER_FRACTION: z.coerce.number().min(0).max(1).default(DEFAULT_BREAKER.fraction),
   ACCOUNT_ID: z
     .string()
     .regex(/^\d{12}$/)
@@ -41,7 +36,7 @@ export interface Runtime {
   admission: AdmissionPolicy;
   logger: Logger;
   metrics: Metrics;
-  deps: ReconcileDeps;
+  deps: { clients: AwsClients; logger: Logger; publisher: EventPublisher; accountId?: string };
 }
 
 /** Builds the runtime from the environment; throws a readable error for a bad configuration. */
@@ -64,55 +59,5 @@ export function createRuntime(source: NodeJS.ProcessEnv = process.env): Runtime 
       publisher: eventBridgePublisher(clients.events, env.EVENT_BUS_NAME),
       ...(env.ACCOUNT_ID ? { accountId: env.ACCOUNT_ID } : {}),
     },
-  };
-}
-
-/**
- * Reconciles `scope` with the deployment's settings (dry run, adoption, agent, breaker), records
- * the run's metrics and returns its summary: what every handler does once its event is valid.
- */
-export async function reconcileWithSettings(
-  rt: Runtime,
-  scope: ReconcileScope,
-  overrides: { dryRun?: boolean; breakerFloor?: number; accountId?: string; roles?: RoleInfo[] } = {},
-): Promise<ReconcileSummary> {
-  const summary = await reconcile(
-    overrides.accountId ? { ...rt.deps, accountId: overrides.accountId } : rt.deps,
-    {
-      scope,
-      dryRun: overrides.dryRun === true || rt.env.DRY_RUN,
-      adoptUnmanaged: rt.env.ADOPT_UNMANAGED,
-      installAgent: rt.env.INSTALL_AGENT,
-      breaker: { floor: overrides.breakerFloor ?? rt.env.BREAKER_FLOOR, fraction: rt.env.BREAKER_FRACTION },
-      admission: rt.admission,
-      ...(overrides.roles ? { roles: overrides.roles } : {}),
-    },
-  );
-  recordReconcileMetrics(rt.metrics, summary);
-  return summary;
-}
-
-/** Records what the dashboard shows for one reconcile run. */
-export function recordReconcileMetrics(metrics: Metrics, summary: ReconcileSummary): void {
-  metrics.addMetric("AssociationsCreated", MetricUnit.Count, summary.created);
-  metrics.addMetric("AssociationsUpdated", MetricUnit.Count, summary.updated);
-  metrics.addMetric("AssociationsDeleted", MetricUnit.Count, summary.deleted);
-  metrics.addMetric("DriftFound", MetricUnit.Count, summary.changes.length);
-  metrics.addMetric("ApplyFailures", MetricUnit.Count, summary.failed);
-  metrics.addMetric("Conflicts", MetricUnit.Count, summary.conflicts);
-  metrics.addMetric("BreakerTrips", MetricUnit.Count, summary.breakerTripped ? 1 : 0);
-  metrics.addMetric("FindingsCritical", MetricUnit.Count, summary.findingsBySeverity.critical);
-  metrics.addMetric("FindingsError", MetricUnit.Count, summary.findingsBySeverity.error);
-  metrics.addMetric("FindingsWarning", MetricUnit.Count, summary.findingsBySeverity.warning);
-  metrics.publishStoredMetrics();
-}
-
-/** A summary small enough for a Lambda or Step Functions payload: counts and the first changes. */
-export function compactSummary(summary: ReconcileSummary, maxItems = 50) {
-  return {
-    ...summary,
-    changes: summary.changes.slice(0, maxItems),
-    findings: summary.findings.slice(0, maxItems),
-    truncated: summary.changes.length > maxItems || summary.findings.length > maxItems,
   };
 }

@@ -12,6 +12,7 @@ import { EksClusterApi } from "./cluster-api.js";
 import { DynamoDeletionBudget } from "./deletion-budget.js";
 import { DynamoLeases, dynamoRoleLock, type LeaseOptions, type RoleLock } from "./leases.js";
 import { familyBuckets, pace, parseRates } from "./pacing.js";
+import { iamRoleCheck } from "./role-check.js";
 import { IamRoleDirectory } from "./role-directory.js";
 import { createRuntime, type Runtime } from "./runtime.js";
 import { DynamoTemplateIndex } from "./template-index.js";
@@ -82,7 +83,10 @@ export function createWorkRuntime(source: NodeJS.ProcessEnv = process.env): Work
   const db = new DynamoDBClient(common);
   const sqs = new SQSClient(common);
   const deps = {
-    clusters: new EksClusterApi(base.deps.clients.eks),
+    // a role EKS cannot see yet is retried only while IAM says it is propagation
+    clusters: new EksClusterApi(base.deps.clients.eks, {
+      roleCheck: iamRoleCheck(base.deps.clients.iam, base.env.ACCOUNT_ID),
+    }),
     // catalog roles are shared by clusters whose workers run at once: one writer per role
     roles: new IamRoleDirectory(base.deps.clients.iam, catalogRoleLock(db, env.TEMPLATE_INDEX_TABLE)),
     index: new DynamoTemplateIndex(db, env.TEMPLATE_INDEX_TABLE),

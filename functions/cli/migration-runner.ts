@@ -4,6 +4,12 @@ import { StateMachine } from "aws-local-stepfunctions";
 import type { FinalizeReport } from "../migration/actions/finalize.js";
 import type { MigrationReport } from "../migration/actions/report.js";
 import type { RollbackReport } from "../migration/actions/rollback.js";
+import {
+  type ApprovalDecision,
+  approvalDecisionSchema,
+  approvalOutput,
+  rejectionCause,
+} from "../migration/approval.js";
 import { type Phase, runKeyOf } from "../migration/authority.js";
 import { LAMBDA_LIMIT_MS } from "../migration/chunks.js";
 import type { MigrationDeps } from "../migration/deps.js";
@@ -12,12 +18,7 @@ import { KEYS } from "../migration/plan.js";
 
 type JSONValue = null | boolean | number | string | JSONValue[] | { [key: string]: JSONValue };
 
-/** An approval decision recorded for a run waiting at its gate. */
-export interface ApprovalDecision {
-  decision: "approved" | "rejected";
-  reason?: string;
-  by?: string;
-}
+export type { ApprovalDecision } from "../migration/approval.js";
 
 /** Options of a local execution of one of the migration state machines. */
 export interface LocalRunOptions {
@@ -142,18 +143,27 @@ export async function runLocally<R = MigrationReport>(options: LocalRunOptions):
         // the local engine has no task tokens: the gate gets a local one (never sent to AWS)
         await run({ ...payload, taskToken: `local:${options.migrationId}` } as MigrationTask);
         if (options.autoApprove) {
-          await deps.store.put(runKey, KEYS.decision, {
+          const decision: ApprovalDecision = {
             decision: "approved",
-            by: "local podid (--approval none)",
-          } satisfies ApprovalDecision);
-          return { approved: true };
+            by: "podid --approval none (local account)",
+            at: deps.now().toISOString(),
+          };
+          await deps.store.put(runKey, KEYS.decision, decision);
+          return approvalOutput(decision) as JSONValue;
         }
         options.onWaitingForApproval?.(options.migrationId);
+        // what Step Functions gets from podid migrate approve|reject: SendTaskSuccess output or
+        // SendTaskFailure cause (an unreadable record still decides, but states nothing)
         for (;;) {
-          const decision = await deps.store.get<ApprovalDecision>(runKey, KEYS.decision);
-          if (decision?.decision === "approved") return { approved: true };
-          if (decision?.decision === "rejected")
-            throw namedError("MigrationRejected", decision.reason ?? "rejected");
+          const raw = await deps.store.get<{ decision?: unknown; reason?: unknown }>(runKey, KEYS.decision);
+          const decision = approvalDecisionSchema.safeParse(raw);
+          if (raw?.decision === "approved")
+            return (decision.success ? approvalOutput(decision.data) : { approved: true }) as JSONValue;
+          if (raw?.decision === "rejected")
+            throw namedError(
+              "MigrationRejected",
+              decision.success ? rejectionCause(decision.data) : "rejected (no readable decision record)",
+            );
           await new Promise((r) => setTimeout(r, options.approvalPollMs ?? 1000));
         }
       };

@@ -52,6 +52,8 @@ export async function drainQueue(options: {
   worker: WorkerHandler;
   pollers?: number;
   region?: string;
+  /** seconds a received batch stays invisible (default 60; the stack uses six times the worker's timeout) */
+  visibilityTimeout?: number;
 }): Promise<DrainResult> {
   const { sqs, queueUrl } = options;
   const arn = (
@@ -101,7 +103,7 @@ export async function drainQueue(options: {
           QueueUrl: queueUrl,
           MaxNumberOfMessages: 10,
           MessageSystemAttributeNames: ["All"],
-          VisibilityTimeout: 60,
+          VisibilityTimeout: options.visibilityTimeout ?? 60,
         }),
       );
       const received = out.Messages ?? [];

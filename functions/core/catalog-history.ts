@@ -16,6 +16,7 @@ import cert2024 from "./catalog-data/history/cert-manager@2024.1.json" with { ty
 import ca2024 from "./catalog-data/history/cluster-autoscaler@2024.1.json" with { type: "json" };
 import dns2024 from "./catalog-data/history/external-dns@2024.1.json" with { type: "json" };
 import eso2024 from "./catalog-data/history/external-secrets@2024.1.json" with { type: "json" };
+import karpenter2026111 from "./catalog-data/history/karpenter@2026.11.1.json" with { type: "json" };
 import { catalogActions } from "./catalog-policy.js";
 
 /** A catalog version of an entry as it was written. */
@@ -37,6 +38,7 @@ const HISTORY: readonly CatalogVersion[] = [
   ca2024,
   dns2024,
   eso2024,
+  karpenter2026111,
 ].map((d) => {
   const { policy, ...rest } = d as Omit<CatalogVersion, "policy"> & { policy: PolicyDocument | null };
   return { ...rest, ...(policy ? { policy } : {}) };

@@ -3,11 +3,11 @@ import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
+import type { Log } from "../app/ports.js";
 import { type AwsClients, createClients, endpointSettings, isLocalRun } from "../aws/clients.js";
 import { cloudTrailEvidence } from "../aws/cloudtrail-evidence.js";
 import { sfnExecutions } from "../aws/executions.js";
 import { MigrationStore } from "../aws/migration-store.js";
-import type { LoggerLike } from "../aws/reconcile.js";
 import { METRICS_NAMESPACE, METRICS_SERVICE } from "../aws/runtime.js";
 import type { EvidencePort, ExecutionsPort, StateMachineArns } from "./ports.js";
 
@@ -15,7 +15,7 @@ import type { EvidencePort, ExecutionsPort, StateMachineArns } from "./ports.js"
 export interface MigrationDeps {
   clients: AwsClients;
   store: MigrationStore;
-  logger: LoggerLike;
+  logger: Log;
   /** trust policy size quota of the account */
   sizeLimit: number;
   /** back-off for a role EKS cannot see yet, a busy role lease, IAM read-after-write; injectable */

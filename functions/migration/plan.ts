@@ -37,6 +37,22 @@ export interface AddonRecord {
   added: { serviceAccount: string; roleArn: string }[];
 }
 
+/**
+ * What a run recorded about the Pod Identity agent add-on: written before CreateAddon (requested)
+ * and after it (installed), so a crash in between still leaves something to undo. The add-on is
+ * tagged with the run (`migrationTags`), so a rollback can tell it from one someone else created.
+ */
+export interface AgentRecord {
+  /** the run was about to send CreateAddon */
+  requested: boolean;
+  /** the add-on on the cluster is the one this run created */
+  installed: boolean;
+  /** a rollback deleted it */
+  removed?: boolean;
+  /** the live cluster is in EKS Auto Mode (agent built in): nothing was installed */
+  autoMode?: boolean;
+}
+
 /** Keys of the items an execution stores under its run key. */
 export const KEYS = {
   discovery: "discovery",
@@ -55,7 +71,7 @@ export const KEYS = {
   /** where a chunked step stands (see chunks.ts) */
   progress: (step: "associate" | "verify" | "rollback-roles" | "rollback-associations") => `progress#${step}`,
   /** what a rollback did to one thing it undoes (role, add-on, association) */
-  undo: (what: "role" | "addon" | "assoc", name: string) => `undo#${what}#${name}`,
+  undo: (what: "role" | "addon" | "assoc" | "agent", name: string) => `undo#${what}#${name}`,
 } as const;
 
 /** Tags on associations a migration creates: not managed-by, so the reconciler leaves them alone. */

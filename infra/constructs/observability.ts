@@ -31,9 +31,10 @@ export function productMetric(name: string, label?: string): cloudwatch.Metric {
 }
 
 /**
- * The dashboard (associations created/updated/deleted, drift, findings by severity, breaker trips,
- * migrations by outcome, errors and throttles, state machine executions failed or timed out) and the alarms (sweeper errors, breaker trips,
- * critical findings, dead-letter queue depth), all notifying the alarm topic.
+ * The dashboard (associations created/updated/deleted, drift, findings by severity, deletions held,
+ * migrations by outcome, errors and throttles, state machine executions failed or timed out) and
+ * the alarms (sweeper errors, held deletions, critical findings, dead-letter queue depth), all
+ * notifying the alarm topic.
  */
 export class Observability extends Construct {
   readonly dashboard: cloudwatch.Dashboard;

@@ -126,8 +126,6 @@ export class PodIdentityAutopilotStack extends Stack {
       DRY_RUN: String(config.dryRun),
       ADOPT_UNMANAGED: String(config.adoptUnmanaged),
       INSTALL_AGENT: String(config.installAgent),
-      BREAKER_FLOOR: String(config.deletionLimitFloor),
-      BREAKER_FRACTION: String(config.deletionLimitFraction),
       ACCOUNT_ID: this.account,
       ...admissionEnvironment(config),
     };

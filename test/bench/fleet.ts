@@ -5,7 +5,7 @@ import {
   DeletePodIdentityAssociationCommand,
   UpdatePodIdentityAssociationCommand,
 } from "@aws-sdk/client-eks";
-import { CreateRoleCommand } from "@aws-sdk/client-iam";
+import { CreateRoleCommand, type Role } from "@aws-sdk/client-iam";
 import pLimit from "p-limit";
 import type { AwsClients } from "../../functions/aws/clients.js";
 import { readAssociations } from "../../functions/aws/inventory.js";
@@ -56,10 +56,10 @@ export async function seedFleet(
   clusters: number,
   perCluster: number,
   prefix = "c",
-): Promise<{ roles: string[] }> {
+): Promise<{ roles: string[]; created: SeededRole[]; clusters: Record<string, unknown>[] }> {
   await createClusterServiceRole(clients.iam);
   const limit = pLimit(16);
-  await Promise.all(
+  const made = await Promise.all(
     clusterNames(clusters, prefix).map((name) =>
       limit(() =>
         clients.eks.send(
@@ -76,26 +76,41 @@ export async function seedFleet(
     ),
   );
   const roles: string[] = [];
+  const created: SeededRole[] = [];
   for (let r = 0; r * 10 < perCluster; r++) {
     const name = `${prefix}-app-${String(r).padStart(3, "0")}`;
     const bind = Array.from({ length: Math.min(10, perCluster - r * 10) }, (_, i) => `ns-${r}/sa-${i}`).join(
       " ",
     );
-    await clients.iam.send(
+    const trust = podIdentityTrust();
+    const tags = {
+      "pod-identity/bind": bind,
+      "pod-identity/clusters": `tag:${DEFAULT_CLUSTER_TAG_PREFIX}fleet=${prefix}`,
+    };
+    const out = await clients.iam.send(
       new CreateRoleCommand({
         RoleName: name,
         // templates live under the stack's template path (template admission)
         Path: DEFAULT_TEMPLATE_PATH,
-        AssumeRolePolicyDocument: podIdentityTrust(),
-        Tags: [
-          { Key: "pod-identity/bind", Value: bind },
-          { Key: "pod-identity/clusters", Value: `tag:${DEFAULT_CLUSTER_TAG_PREFIX}fleet=${prefix}` },
-        ],
+        AssumeRolePolicyDocument: trust,
+        Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
       }),
     );
+    if (out.Role) created.push({ role: out.Role, trust, tags });
     roles.push(name);
   }
-  return { roles };
+  return {
+    roles,
+    created,
+    clusters: made.map((m) => (m.cluster ?? {}) as unknown as Record<string, unknown>),
+  };
+}
+
+/** A role the seeding created: the CreateRole response, with the request's trust and tags. */
+export interface SeededRole {
+  role: Role;
+  trust: string;
+  tags: Record<string, string>;
 }
 
 /** Makes `fraction` of the associations drift: half repointed to another role, half deleted. */

@@ -65,8 +65,11 @@ describe("admission through the built bundles", () => {
     const drained = await drainWorkQueue(ctx.account);
 
     // Assess
+    // before any sweep the index knows no cluster: every one is enqueued and the worker decides
     expect(out).toMatchObject({ status: "enqueued", roleName: "ops-admin" });
+    expect(out.clusters).toContain("payments-prod");
     expect(drained).toMatchObject({ failedItems: 0, failedInvocations: 0, deadLettered: 0 });
+    expect(drained.clusters).toContain("payments-prod");
     expect((await slots(clients)).filter((s) => s.includes("attacker"))).toEqual([]);
   });
 

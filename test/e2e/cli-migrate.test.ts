@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { describe, expect, it } from "vitest";
 import { seedSampleFleet } from "../../local/sample-fleet.js";
 import { trustOf } from "../support/irsa.js";
@@ -100,13 +101,46 @@ describe("podid migrate", () => {
     const wrong = await podid(["migrate", "approve", "--run", "payments-staging-1"]);
     const approve = await podid(["migrate", "approve", "--run", runId]);
     const result = await run.done;
+    const { Arn } = await awsClientsFor(ctx.account.endpoint).sts.send(new GetCallerIdentityCommand({}));
 
     expect(wrong.code).toBe(2);
     expect(approve.code).toBe(0);
     expect(approve.stdout).toMatch(/reports\/s3-reader/);
-    expect(approve.stdout).toMatch(/approved/);
+    expect(approve.stdout).toContain(`approved by ${Arn} at `);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout).outcome).toBe("succeeded");
+    // who approved: the CLI's caller identity and time, recorded with what that is worth
+    const report = JSON.parse(result.stdout);
+    expect(report.outcome).toBe("succeeded");
+    expect(report.approval).toEqual({
+      decision: "approved",
+      by: Arn,
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      authority: expect.stringMatching(/as stated by the approving client.*CloudTrail/),
+    });
+  });
+
+  it("reject records who rejected and why; the printed report escapes control characters", async () => {
+    await seedSampleFleet(awsClientsFor(ctx.account.endpoint), ACCOUNT_ID);
+
+    const run = start(["migrate", "run", "--cluster", "payments-staging", "--soak-seconds", "0"]);
+    let runId: string | undefined;
+    while (!runId) {
+      await new Promise((r) => setTimeout(r, 200));
+      runId = /approve --run (\S+)/.exec(
+        (run.child as unknown as { stderrText?: string }).stderrText ?? "",
+      )?.[1];
+    }
+    const tooLong = await podid(["migrate", "reject", "--run", runId, "--reason", "x".repeat(1025)]);
+    const reject = await podid(["migrate", "reject", "--run", runId, "--reason", "freeze\u001b[2J"]);
+    const result = await run.done;
+    const { Arn } = await awsClientsFor(ctx.account.endpoint).sts.send(new GetCallerIdentityCommand({}));
+
+    expect(tooLong.code).toBe(2);
+    expect(reject.code).toBe(0);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`Rejected by ${Arn} at `);
+    expect(result.stdout).toContain("freeze\\u001b[2J");
+    expect(result.stdout).not.toContain("\u001b");
   });
 
   it("refuses unusable arguments with exit 2", async () => {

@@ -7,9 +7,8 @@ import { CreateRoleCommand } from "@aws-sdk/client-iam";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AwsClients } from "../../functions/aws/clients.js";
-import { memoryPublisher } from "../../functions/aws/events.js";
 import { readAssociations, readClusters, readRoles } from "../../functions/aws/inventory.js";
-import { reconcile, silentLogger } from "../../functions/aws/reconcile.js";
+import { DEFAULT_BUDGET } from "../../functions/core/budget.js";
 import { computeDesired } from "../../functions/core/desired.js";
 import { slotKey } from "../../functions/core/model.js";
 import { isManaged } from "../../functions/core/plan.js";
@@ -17,12 +16,17 @@ import { type LocalAccount, startLocalAccount } from "../../local/index.js";
 import type { ClusterRef } from "../../local/pod-identity.js";
 import { podIdentityTrust } from "../../local/sample-fleet.js";
 import { awsClientsFor } from "../support/local-account.js";
+import { localReconciler } from "../support/local-reconcile.js";
+import { MemoryBudget, MemoryIndex } from "../support/memory-ports.js";
 
 /**
  * Random fleets under random fault schedules (throttling, 5xx, latency, IAM eventual consistency)
  * with a concurrent actor changing associations mid-run. Invariants: nothing unmanaged or
- * add-on-owned is touched; no desired association is deleted; the breaker holds; once the faults
- * stop, at most two sweeps reach exactly the desired state. `npm run soak` runs 2,000.
+ * add-on-owned is touched; no desired association is deleted; the deletion budget holds; once the
+ * faults stop, at most two sweeps reach exactly the desired state. The worker's use case runs
+ * over the production EKS and IAM adapters; index and budget are in memory, one per run (each run
+ * is its own account), and each sweep is an hour after the last (a fresh budget window).
+ * `npm run soak` runs 2,000.
  */
 const RUNS = Number(process.env.FLEET_RUNS ?? 200);
 const SEED = Number(process.env.FLEET_SEED ?? 20261122);
@@ -179,17 +183,20 @@ async function act(accountId: string, fleet: Fleet): Promise<void> {
   }
 }
 
-async function sweep(clients: AwsClients, accountId: string) {
-  return await reconcile(
-    {
-      clients,
-      publisher: memoryPublisher(),
-      logger: silentLogger,
-      accountId,
-      apply: { concurrency: 4, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 25))) },
-    },
-    { scope: { kind: "all" }, dryRun: false, installAgent: false },
-  );
+/** The worker's use case for one account: sweeps (each an hour after the last) and dry-run plans. */
+function reconcilerFor(
+  accountId: string,
+  maxAttempts: number,
+  world: { index: MemoryIndex; budget: MemoryBudget; hour: number },
+) {
+  return localReconciler(account.endpoint, {
+    accountId,
+    maxAttempts,
+    index: world.index,
+    budget: world.budget,
+    now: () => new Date(Date.UTC(2026, 10, 23) + world.hour * 3_600_000),
+    apply: { concurrency: 4, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 25))) },
+  });
 }
 
 describe("random fleets under faults", () => {
@@ -210,6 +217,12 @@ describe("random fleets under faults", () => {
         ).flat();
         const managedBefore = before.filter(isManaged).length;
         const journalStart = account.front.journal.length;
+        const world = { index: new MemoryIndex(), budget: new MemoryBudget(DEFAULT_BUDGET), hour: 0 };
+        const sweep = async (maxAttempts: number) => {
+          world.hour++;
+          return await reconcilerFor(accountId, maxAttempts, world).run({ installAgent: false });
+        };
+        const plan = () => reconcilerFor(accountId, 3, world).run({ dryRun: true, installAgent: false });
 
         // Act: one sweep under faults, with the actor interfering
         await account.setFaults({
@@ -222,10 +235,7 @@ describe("random fleets under faults", () => {
           iamConsistencyDelayMs: fleet.faults.iamConsistencyDelayMs,
           seed: fleet.faults.seed,
         });
-        await Promise.all([
-          sweep(clientsFor(accountId, 3), accountId).catch(() => undefined),
-          act(accountId, fleet),
-        ]);
+        await Promise.all([sweep(3).catch(() => undefined), act(accountId, fleet)]);
         await account.setFaults({});
         const faulted = account.front.journal.slice(journalStart).filter((e) => e.accountId === accountId);
 
@@ -248,19 +258,12 @@ describe("random fleets under faults", () => {
 
         // Assess: at most two calm sweeps reach exactly the desired state
         for (let i = 0; i < 2; i++) {
-          const plan = await reconcile(
-            { clients: calm, publisher: memoryPublisher(), logger: silentLogger, accountId },
-            { scope: { kind: "all" }, dryRun: true },
-          );
-          if (plan.changes.length === 0) break;
-          const repaired = await sweep(calm, accountId);
+          if ((await plan()).changes.length === 0) break;
+          const repaired = await sweep(3);
           if (process.env.FLEET_DEBUG)
             console.error(JSON.stringify(repaired.changes.filter((c) => c.status === "failed")));
         }
-        const finalPlan = await reconcile(
-          { clients: calm, publisher: memoryPublisher(), logger: silentLogger, accountId },
-          { scope: { kind: "all" }, dryRun: true },
-        );
+        const finalPlan = await plan();
         expect(finalPlan.changes).toEqual([]);
         const after = (
           await Promise.all(fleet.clusters.map((c) => readAssociations(calm.eks, c.name)))

@@ -13,9 +13,7 @@ import { startLocalAccount } from "../../../local/index.js";
 import { mintJwt } from "../../../local/jwt.js";
 import { podIdentityTrust, seedSampleFleet } from "../../../local/sample-fleet.js";
 import { type AwsClients, createClients } from "../../aws/clients.js";
-import { memoryPublisher } from "../../aws/events.js";
 import { readAssociations, readClusters, readRoles } from "../../aws/inventory.js";
-import { reconcile, silentLogger } from "../../aws/reconcile.js";
 import { DEFAULT_TEMPLATE_PATH } from "../../core/admission.js";
 import { TAG } from "../../core/tags.js";
 import { createMigrationDeps, localMigrationEnv } from "../../migration/deps.js";
@@ -23,6 +21,7 @@ import { finalizeLocally, loadMigrationDefinition, runMigrationLocally } from ".
 import { renderTable } from "../tables.js";
 import { terminalSafe } from "../terminal.js";
 import { formatFinalize, formatReport } from "./migrate.js";
+import { planWith } from "./reconcile.js";
 import { type FlowReport, runFlow } from "./replay.js";
 
 const POD_IDENTITY_TAG = /^pod-identity\//;
@@ -83,11 +82,8 @@ function printFlow(report: FlowReport): void {
 }
 
 /** The findings a role's tags produce (a dry-run plan scoped to the role). */
-async function printRoleFindings(clients: AwsClients, roleName: string): Promise<void> {
-  const plan = await reconcile(
-    { clients, publisher: memoryPublisher(), logger: silentLogger },
-    { scope: { kind: "role", roleName }, dryRun: true },
-  );
+async function printRoleFindings(clients: AwsClients, accountId: string, roleName: string): Promise<void> {
+  const plan = await planWith(clients, accountId);
   const findings = plan.findings.filter((f) => f.severity !== "info" && f.roleName === roleName);
   if (findings.length > 0)
     out(
@@ -192,7 +188,7 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
     }),
   );
   printFlow(await runFlow([{ event: cloudTrail(tagRoleEvent, { roleName: "reports-writer", tags: [] }) }]));
-  await printRoleFindings(clients, "reports-writer");
+  await printRoleFindings(clients, accountId, "reports-writer");
   await clients.iam.send(
     new CreateRoleCommand({
       RoleName: "ops-admin",
@@ -204,7 +200,7 @@ async function story(clients: AwsClients, accountId: string): Promise<void> {
     }),
   );
   printFlow(await runFlow([{ event: cloudTrail(tagRoleEvent, { roleName: "ops-admin", tags: [] }) }]));
-  await printRoleFindings(clients, "ops-admin");
+  await printRoleFindings(clients, accountId, "ops-admin");
 
   step(
     6,

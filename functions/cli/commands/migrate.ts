@@ -9,6 +9,13 @@ import {
 import type { FinalizeReport } from "../../migration/actions/finalize.js";
 import type { MigrationReport } from "../../migration/actions/report.js";
 import type { RollbackReport } from "../../migration/actions/rollback.js";
+import {
+  APPROVAL_AUTHORITY,
+  approvalDecisionSchema,
+  approvalOutput,
+  type RecordedApproval,
+  rejectionCause,
+} from "../../migration/approval.js";
 import { executionArnOf, runKeyOf } from "../../migration/authority.js";
 import { createMigrationDeps, localMigrationEnv, type MigrationDeps } from "../../migration/deps.js";
 import { KEYS, type MigrationPlan, planHash } from "../../migration/plan.js";
@@ -73,16 +80,27 @@ export function formatReport(report: MigrationReport): string {
     );
   }
   for (const s of report.notFound) lines.push(`${s}: no role trusts it through this cluster's OIDC provider`);
+  if (report.approval) lines.push(formatApproval(report.approval));
   if (report.error) lines.push(`Error: ${report.error.name}: ${report.error.cause}`);
   if (report.undone) lines.push(...formatRollback(report.undone));
   if (report.nextSteps.length > 0) lines.push("Next:", ...report.nextSteps.map((s) => `  - ${s}`));
   return `${lines.join("\n")}\n`;
 }
 
+function formatApproval(a: RecordedApproval): string {
+  if (a.invalid)
+    return `Approval record unreadable (${a.invalid}): see CloudTrail's SendTaskSuccess/SendTaskFailure event`;
+  return `${a.decision === "approved" ? "Approved" : "Rejected"} by ${a.by} at ${a.at}${a.reason ? ` (${a.reason})` : ""}: ${a.authority}`;
+}
+
 function formatRollback(r: RollbackReport): string[] {
   const lines = [
-    `Rollback of ${r.runId}: ${r.complete ? "complete" : "INCOMPLETE"}; statements removed from ${r.undoneRoles.join(", ") || "no role"}; ${r.deletedAssociations.length} association(s) deleted`,
+    `Rollback of ${r.runId}: ${r.complete ? "complete" : "INCOMPLETE"}; statements removed from ${r.undoneRoles.join(", ") || "no role"}; ${r.deletedAssociations.length} association(s) deleted; add-on service accounts given back: ${r.restoredAddons.join(", ") || "none"}`,
   ];
+  if (r.agent)
+    lines.push(
+      `  add-on eks-pod-identity-agent (this run asked to install it): ${r.agent.action}: ${r.agent.reason}`,
+    );
   for (const i of r.incomplete)
     lines.push(`  not undone: ${i.what}:`, ...i.difference.map((d) => `    ${d}`));
   return lines;
@@ -178,29 +196,42 @@ async function decide(opts: { run: string; reason?: string }, decision: Approval
     throw new UsageError(
       `refusing: the plan stored for run ${opts.run} is not the plan it asked approval for`,
     );
-  process.stdout.write(
-    `Run ${opts.run} of cluster ${plan.clusterName} (plan ${approval.planHash}):\n${renderTable(
-      ["namespace/serviceaccount", "role", "via"],
-      plan.ready
-        .slice(0, 500)
-        .map((i) => [
-          `${i.namespace}/${i.serviceAccount}`,
-          i.roleName,
-          i.addonName ? `add-on ${i.addonName}` : "association",
-        ]),
-    )}\n${plan.roleEdits.length} role(s) get scoped Pod Identity trust; ${plan.refused.length} service account(s) refused; agent: ${plan.agent}\n`,
-  );
-  await deps.store.put(runKey, KEYS.decision, {
+  // who decides: the caller identity of these credentials, as this client states it (CloudTrail's
+  // SendTaskSuccess/SendTaskFailure event is the authoritative record)
+  const { Arn } = await deps.clients.sts.send(new GetCallerIdentityCommand({}));
+  const record = approvalDecisionSchema.safeParse({
     decision,
+    by: Arn,
+    at: new Date().toISOString(),
     ...(opts.reason ? { reason: opts.reason } : {}),
-    by: "podid",
   });
-  if (!approval.taskToken.startsWith("local:")) {
+  if (!record.success)
+    throw new UsageError(
+      `cannot record the decision: ${record.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
+  process.stdout.write(
+    terminalSafe(
+      `Run ${opts.run} of cluster ${plan.clusterName} (plan ${approval.planHash}):\n${renderTable(
+        ["namespace/serviceaccount", "role", "via"],
+        plan.ready
+          .slice(0, 500)
+          .map((i) => [
+            `${i.namespace}/${i.serviceAccount}`,
+            i.roleName,
+            i.addonName ? `add-on ${i.addonName}` : "association",
+          ]),
+      )}\n${plan.roleEdits.length} role(s) get scoped Pod Identity trust; ${plan.refused.length} service account(s) refused; agent: ${plan.agent}\n`,
+    ),
+  );
+  // recorded first (a rejected run reports at once); taken back when Step Functions refuses it
+  await deps.store.put(runKey, KEYS.decision, record.data);
+  if (approval.taskToken.startsWith("local:")) return record.data;
+  try {
     if (decision === "approved")
       await deps.clients.sfn.send(
         new SendTaskSuccessCommand({
           taskToken: approval.taskToken,
-          output: JSON.stringify({ approved: true }),
+          output: JSON.stringify(approvalOutput(record.data)),
         }),
       );
     else
@@ -208,10 +239,14 @@ async function decide(opts: { run: string; reason?: string }, decision: Approval
         new SendTaskFailureCommand({
           taskToken: approval.taskToken,
           error: "MigrationRejected",
-          cause: opts.reason ?? "rejected",
+          cause: rejectionCause(record.data),
         }),
       );
+  } catch (error) {
+    await deps.store.delete(runKey, KEYS.decision);
+    throw error;
   }
+  return record.data;
 }
 
 /** `podid migrate plan|run|approve|reject|finalize|rollback` */
@@ -297,8 +332,12 @@ export function registerMigrate(program: Command, setExit: (code: number) => voi
       .requiredOption("--run <id>", "the run (execution name)")
       .option("--reason <text>", "why (recorded)")
       .action(async (opts: { run: string; reason?: string }) => {
-        await decide(opts, decision);
-        process.stdout.write(`Run ${opts.run}: ${decision}.\n`);
+        const recorded = await decide(opts, decision);
+        process.stdout.write(
+          terminalSafe(
+            `Run ${opts.run}: ${decision} by ${recorded.by} at ${recorded.at} (${APPROVAL_AUTHORITY}).\n`,
+          ),
+        );
         setExit(0);
       });
   }
@@ -332,9 +371,12 @@ export function registerMigrate(program: Command, setExit: (code: number) => voi
       });
       if (result.report)
         process.stdout.write(
-          opts.json ? `${JSON.stringify(result.report)}\n` : formatFinalize(result.report),
+          opts.json ? `${JSON.stringify(result.report)}\n` : terminalSafe(formatFinalize(result.report)),
         );
-      else process.stderr.write(`podid: finalize failed: ${result.error?.name}: ${result.error?.cause}\n`);
+      else
+        process.stderr.write(
+          terminalSafe(`podid: finalize failed: ${result.error?.name}: ${result.error?.cause}\n`),
+        );
       setExit(result.status === "succeeded" ? 0 : 1);
     });
   migrate
@@ -360,9 +402,14 @@ export function registerMigrate(program: Command, setExit: (code: number) => voi
         process.stdout.write(
           opts.json
             ? `${JSON.stringify(r)}\n`
-            : `${[`Rollback of ${opts.run}: ${r.outcome}`, ...(r.runId ? formatRollback(r) : [])].join("\n")}\n`,
+            : terminalSafe(
+                `${[`Rollback of ${opts.run}: ${r.outcome}`, ...(r.runId ? formatRollback(r) : [])].join("\n")}\n`,
+              ),
         );
-      } else process.stderr.write(`podid: rollback failed: ${result.error?.name}: ${result.error?.cause}\n`);
+      } else
+        process.stderr.write(
+          terminalSafe(`podid: rollback failed: ${result.error?.name}: ${result.error?.cause}\n`),
+        );
       setExit(result.status === "succeeded" ? 0 : 1);
     });
 }

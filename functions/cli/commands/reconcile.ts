@@ -1,16 +1,20 @@
+import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import type { Command } from "commander";
 import scheduledEvent from "../../../events/scheduled-sweep.json" with { type: "json" };
+import { type AccountSummary, planAccount } from "../../app/plan-account.js";
+import { silentLog } from "../../app/silent-log.js";
 import { admissionFromEnv } from "../../aws/admission-settings.js";
-import { createClients } from "../../aws/clients.js";
-import { memoryPublisher } from "../../aws/events.js";
-import { type ReconcileSummary, reconcile, silentLogger } from "../../aws/reconcile.js";
+import { type AwsClients, createClients } from "../../aws/clients.js";
+import { EksClusterApi } from "../../aws/cluster-api.js";
+import { IamRoleDirectory } from "../../aws/role-directory.js";
+import { DEFAULT_BUDGET } from "../../core/budget.js";
 import { SEVERITIES } from "../../core/trust/findings.js";
 import { renderTable } from "../tables.js";
 import { terminalSafe } from "../terminal.js";
 import { formatFlow, runFlow } from "./replay.js";
 
 /** The readable form of a reconcile summary: changes, findings, counts. */
-export function formatSummary(summary: ReconcileSummary, title: string): string {
+export function formatSummary(summary: AccountSummary, title: string): string {
   const lines: string[] = [];
   if (summary.changes.length === 0)
     lines.push(`${title}: no changes (${summary.unchanged} associations as desired).`);
@@ -44,9 +48,43 @@ export function formatSummary(summary: ReconcileSummary, title: string): string 
   }
   lines.push(
     "",
-    `clusters ${summary.clusters} · created ${summary.created} · updated ${summary.updated} · deleted ${summary.deleted} · unchanged ${summary.unchanged} · failed ${summary.failed} · conflicts ${summary.conflicts}${summary.breakerTripped ? " · DELETION BREAKER TRIPPED" : ""}`,
+    `clusters ${summary.clusters} · created ${summary.created} · updated ${summary.updated} · deleted ${summary.deleted} · unchanged ${summary.unchanged} · failed ${summary.failed} · conflicts ${summary.conflicts}${summary.held > 0 ? ` · ${summary.held} DELETION(S) HELD` : ""}`,
   );
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The worker's own use case, dry: every cluster (or `only` these) planned from one IAM read,
+ * against whatever AWS the SDK points at; nothing is written, no table or queue is needed.
+ */
+export async function planFromWorkstation(only?: string[]): Promise<AccountSummary> {
+  const clients = createClients({ endpointOverrides: true });
+  const accountId = (await clients.sts.send(new GetCallerIdentityCommand({}))).Account ?? "";
+  return await planWith(clients, accountId, only);
+}
+
+/** The dry-run plan with these clients (the stack's default settings, admission from the environment). */
+export async function planWith(
+  clients: Pick<AwsClients, "eks" | "iam">,
+  accountId: string,
+  only?: string[],
+): Promise<AccountSummary> {
+  return await planAccount(
+    {
+      clusters: new EksClusterApi(clients.eks),
+      roles: new IamRoleDirectory(clients.iam),
+      log: silentLog,
+      now: () => new Date(),
+    },
+    {
+      accountId,
+      adoptUnmanaged: false,
+      installAgent: true,
+      budget: { floor: DEFAULT_BUDGET.floor, fraction: DEFAULT_BUDGET.fraction },
+      admission: admissionFromEnv(),
+    },
+    only,
+  );
 }
 
 /** `podid plan` and `podid sweep`: the reconciler from a workstation, against whatever AWS the SDK points at. */
@@ -57,18 +95,7 @@ export function registerReconcile(program: Command, setExit: (code: number) => v
     .option("--json", "machine-readable output")
     .option("--cluster <name...>", "only these clusters")
     .action(async (opts: { json?: boolean; cluster?: string[] }) => {
-      const summary = await reconcile(
-        {
-          clients: createClients({ endpointOverrides: true }),
-          publisher: memoryPublisher(),
-          logger: silentLogger,
-        },
-        {
-          scope: opts.cluster ? { kind: "clusters", names: opts.cluster } : { kind: "all" },
-          dryRun: true,
-          admission: admissionFromEnv(),
-        },
-      );
+      const summary = await planFromWorkstation(opts.cluster);
       process.stdout.write(
         opts.json ? `${JSON.stringify(summary)}\n` : terminalSafe(formatSummary(summary, "Plan")),
       );
@@ -81,14 +108,7 @@ export function registerReconcile(program: Command, setExit: (code: number) => v
     .option("--json", "machine-readable output")
     .action(async (opts: { json?: boolean; dryRun?: boolean }) => {
       if (opts.dryRun) {
-        const summary = await reconcile(
-          {
-            clients: createClients({ endpointOverrides: true }),
-            publisher: memoryPublisher(),
-            logger: silentLogger,
-          },
-          { scope: { kind: "all" }, dryRun: true, admission: admissionFromEnv() },
-        );
+        const summary = await planFromWorkstation();
         process.stdout.write(
           opts.json
             ? `${JSON.stringify(summary)}\n`

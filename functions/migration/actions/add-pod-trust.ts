@@ -1,5 +1,4 @@
 import pLimit from "p-limit";
-import { ensureAgent } from "../../aws/apply.js";
 import { readAssociations } from "../../aws/inventory.js";
 import { AutopilotError } from "../../core/errors.js";
 import { stillTrusted } from "../../core/migration/discover.js";
@@ -9,6 +8,7 @@ import type { ExecutionContext } from "../authority.js";
 import type { MigrationDeps } from "../deps.js";
 import { withRoleLease } from "../leases.js";
 import { KEYS, type MigrationPlan, planHash, runTagOf, type TrustEditRecord } from "../plan.js";
+import { installAgent } from "./agent.js";
 import { readRole, writeTrust } from "./edit-trust.js";
 import { loadPlan } from "./load-plan.js";
 
@@ -79,10 +79,7 @@ export async function addPodTrust(deps: MigrationDeps, ctx: ExecutionContext<"ru
   if (!approved || approved.planHash !== planHash(plan))
     throw new PlanChangedError(`the plan of ${ctx.name} is not the plan that was put up for approval`);
   let agentInstalled = false;
-  if (plan.agent === "install") {
-    agentInstalled = await ensureAgent(deps.clients.eks, plan.clusterName);
-    await deps.store.put(ctx.runKey, KEYS.agent, { installed: agentInstalled });
-  }
+  if (plan.agent === "install") agentInstalled = await installAgent(deps, ctx, plan.clusterName);
   const sessionTagsOff = new Set(
     (await readAssociations(deps.clients.eks, plan.clusterName))
       .filter((a) => a.disableSessionTags)

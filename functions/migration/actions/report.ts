@@ -1,4 +1,5 @@
 import type { MigrationItem } from "../../core/migration/discover.js";
+import { type RecordedApproval, recordedApproval } from "../approval.js";
 import type { ExecutionContext } from "../authority.js";
 import type { MigrationDeps } from "../deps.js";
 import { releaseClusterLease } from "../leases.js";
@@ -23,7 +24,18 @@ export interface ServiceAccountReport {
   role: string;
   kind: "service-account" | "addon";
   addon?: string;
-  outcome: "migrated" | "already-migrated" | "planned" | "refused" | "rolled-back" | "not-attempted";
+  /**
+   * `rollback-incomplete`: this run's changes for it may not all be undone (see the report's
+   * `undone.incomplete`); `already-migrated`: the run found it associated and changed nothing for it
+   */
+  outcome:
+    | "migrated"
+    | "already-migrated"
+    | "planned"
+    | "refused"
+    | "rolled-back"
+    | "rollback-incomplete"
+    | "not-attempted";
   reasons?: string[];
 }
 
@@ -46,6 +58,8 @@ export interface MigrationReport {
     unscoped: string[];
   }[];
   agent: MigrationPlan["agent"] | "unknown";
+  /** who approved or rejected the run, as the approving client stated it (see its `authority`) */
+  approval?: RecordedApproval;
   error?: { name?: string; cause?: string };
   undone?: RollbackReport;
   nextSteps: string[];
@@ -74,10 +88,13 @@ async function runReport(
   const plan = await deps.store.getLarge<MigrationPlan>(ctx.runKey, KEYS.plan);
   const undone = await deps.store.getLarge<RollbackReport>(ctx.runKey, KEYS.rollback);
   const edits = await deps.store.list<TrustEditRecord>(ctx.runKey, "edit#");
+  const approval = recordedApproval(await deps.store.get<unknown>(ctx.runKey, KEYS.decision));
   const readyOutcome = (associated: boolean): ServiceAccountReport["outcome"] => {
     if (outcome === "dry-run") return associated ? "already-migrated" : "planned";
     if (outcome === "succeeded") return associated ? "already-migrated" : "migrated";
-    if (outcome === "rolled-back") return "rolled-back";
+    // a service account found associated was not changed by this run: nothing of it was undone
+    if (outcome === "rolled-back") return associated ? "already-migrated" : "rolled-back";
+    if (outcome === "rollback-incomplete") return associated ? "already-migrated" : "rollback-incomplete";
     return "not-attempted";
   };
   const serviceAccounts: ServiceAccountReport[] = [
@@ -126,7 +143,17 @@ async function runReport(
     nextSteps.push("This run's own changes were undone: fix the cause above and run again.");
   if (outcome === "rollback-incomplete")
     nextSteps.push(
-      "The rollback is INCOMPLETE: the documents listed under 'not undone' were changed by someone else after this run wrote them and were left as they are. Reconcile them by hand.",
+      "The rollback is INCOMPLETE: what is listed under 'not undone' was left as it is, either changed by someone else after this run wrote it or failing with the error shown. Reconcile it by hand.",
+    );
+  if (undone?.agent?.action === "kept")
+    nextSteps.push(
+      `The eks-pod-identity-agent add-on this run asked to install was kept: ${undone.agent.reason}.`,
+    );
+  if (outcome === "rejected")
+    nextSteps.push(
+      error?.Error === "States.Timeout"
+        ? "Nobody approved or rejected the run within the approval timeout: nothing changed."
+        : "The run was rejected at its approval gate: nothing changed.",
     );
   return {
     migrationId: ctx.name,
@@ -138,6 +165,7 @@ async function runReport(
     notFound: plan?.notFound ?? [],
     roles,
     agent: plan?.agent ?? "unknown",
+    ...(approval ? { approval } : {}),
     ...(error ? { error: { name: error.Error, cause: error.Cause } } : {}),
     ...(undone ? { undone } : {}),
     nextSteps,

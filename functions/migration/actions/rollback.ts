@@ -14,6 +14,7 @@ import { type ChunkBudget, workInChunks } from "../chunks.js";
 import type { MigrationDeps } from "../deps.js";
 import { acquireClusterLease, withRoleLease } from "../leases.js";
 import { type AddonRecord, KEYS, type MigrationPlan, type TrustEditRecord } from "../plan.js";
+import { type AgentRollback, undoAgent } from "./agent.js";
 import { currentTrust, writeTrust } from "./edit-trust.js";
 
 /** A rollback that could not undo everything: the run ends `rollback-incomplete`, with an alarm. */
@@ -27,6 +28,8 @@ export interface RollbackReport {
   undoneRoles: string[];
   deletedAssociations: string[];
   restoredAddons: string[];
+  /** the Pod Identity agent add-on this run installed: removed, or kept and why */
+  agent?: AgentRollback;
   /** each thing left as it is, with the exact difference */
   incomplete: { what: string; difference: string[] }[];
   complete: boolean;
@@ -279,6 +282,19 @@ async function compensate(
       report.incomplete.push(...data.incomplete);
     }
   }
+  // the agent add-on last (only once no association remains); its outcome is recorded, so a
+  // redelivered chunk reports what the first attempt did
+  if (plan) {
+    const agentKey = KEYS.undo("agent", "eks-pod-identity-agent");
+    let agent = await deps.store.get<AgentRollback>(ctx.runKey, agentKey);
+    try {
+      agent ??= await undoAgent(deps, target, plan.clusterName);
+      if (agent) await deps.store.put(ctx.runKey, agentKey, agent);
+    } catch (error) {
+      report.incomplete.push({ what: "add-on eks-pod-identity-agent", difference: [errorMessage(error)] });
+    }
+    if (agent) report.agent = agent;
+  }
   report.complete = report.incomplete.length === 0;
   await deps.store.putLarge(ctx.runKey, KEYS.rollback, report);
   deps.logger.info("migration rollback", {
@@ -306,6 +322,7 @@ function chunkResult(result: Awaited<ReturnType<typeof compensate>>) {
     complete: result.report.complete,
     undoneRoles: result.report.undoneRoles.length,
     deletedAssociations: result.report.deletedAssociations.length,
+    ...(result.report.agent ? { agent: result.report.agent.action } : {}),
   };
 }
 

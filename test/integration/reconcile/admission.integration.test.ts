@@ -1,23 +1,20 @@
 import { CreatePolicyCommand, CreateRoleCommand } from "@aws-sdk/client-iam";
 import { describe, expect, it } from "vitest";
-import { memoryPublisher } from "../../../functions/aws/events.js";
 import { readAssociations } from "../../../functions/aws/inventory.js";
-import { type ReconcileRequest, reconcile, silentLogger } from "../../../functions/aws/reconcile.js";
 import { type AdmissionPolicy, DEFAULT_ADMISSION } from "../../../functions/core/admission.js";
 import { podIdentityTrust } from "../../../local/sample-fleet.js";
 import { createCluster, createRole } from "../../support/fixtures.js";
-import { ACCOUNT_ID, awsClientsFor, useLocalAccount } from "../../support/local-account.js";
+import { useLocalAccount } from "../../support/local-account.js";
+import { type LocalRun, localReconciler } from "../../support/local-reconcile.js";
 
 /** Issue 13's escalation paths on the local account: what a tagger can no longer make the automation do. */
 const ctx = useLocalAccount();
 
 function setup() {
-  const clients = awsClientsFor(ctx.account.endpoint);
-  const run = (admission: AdmissionPolicy = DEFAULT_ADMISSION, request: Partial<ReconcileRequest> = {}) =>
-    reconcile(
-      { clients, publisher: memoryPublisher(), logger: silentLogger, accountId: ACCOUNT_ID },
-      { scope: { kind: "all" }, dryRun: false, admission, ...request },
-    );
+  const reconciler = localReconciler(ctx.account.endpoint);
+  const clients = reconciler.clients;
+  const run = (admission: AdmissionPolicy = DEFAULT_ADMISSION, request: LocalRun = {}) =>
+    reconciler.run({ admission, ...request });
   const slots = async (cluster: string) =>
     (await readAssociations(clients.eks, cluster))
       .map((a) => `${a.namespace}/${a.serviceAccount}=${a.roleArn.split(":role")[1]}`)

@@ -10,16 +10,16 @@ import {
   GetRoleCommand,
   ListAttachedRolePoliciesCommand,
   PutRolePolicyCommand,
+  TagRoleCommand,
 } from "@aws-sdk/client-iam";
 import { describe, expect, it } from "vitest";
-import { memoryPublisher } from "../../../functions/aws/events.js";
 import { readAssociations } from "../../../functions/aws/inventory.js";
-import { reconcile, silentLogger } from "../../../functions/aws/reconcile.js";
 import { CATALOG_BY_NAME } from "../../../functions/core/catalog.js";
 import { catalogBoundaryArn } from "../../../functions/core/catalog-boundary.js";
 import { catalogVersion } from "../../../functions/core/catalog-history.js";
 import { createCluster } from "../../support/fixtures.js";
-import { ACCOUNT_ID, awsClientsFor, useLocalAccount, writeCalls } from "../../support/local-account.js";
+import { ACCOUNT_ID, useLocalAccount, writeCalls } from "../../support/local-account.js";
+import { localReconciler } from "../../support/local-reconcile.js";
 
 const ctx = useLocalAccount();
 const BOUNDARY = catalogBoundaryArn(ACCOUNT_ID);
@@ -35,12 +35,9 @@ const podTrust = JSON.stringify({
 });
 
 function setup() {
-  const clients = awsClientsFor(ctx.account.endpoint, 2);
-  const run = (names?: string[]) =>
-    reconcile(
-      { clients, publisher: memoryPublisher(), logger: silentLogger, accountId: ACCOUNT_ID },
-      { scope: names ? { kind: "clusters", names } : { kind: "all" }, dryRun: false },
-    );
+  const reconciler = localReconciler(ctx.account.endpoint, { maxAttempts: 2 });
+  const clients = reconciler.clients;
+  const run = (names?: string[]) => reconciler.run(names ? { clusters: names } : {});
   const trustOf = async (roleName: string) => {
     const out = await clients.iam.send(new GetRoleCommand({ RoleName: roleName }));
     return JSON.parse(decodeURIComponent(out.Role?.AssumeRolePolicyDocument ?? "{}"));
@@ -132,6 +129,42 @@ describe("catalog roles", () => {
     expect(Object.keys(writesOfSecond).filter((k) => k.startsWith("iam:"))).toEqual([]);
     expect((await readAssociations(clients.eks, "prod")).map((a) => a.serviceAccount)).toEqual([
       "ebs-csi-controller-sa",
+    ]);
+  });
+
+  it("upgrades a role of an older catalog version whose cluster's associations are all in place", async () => {
+    // Prepare: onboarded at the current version; then the role is as an older deployment left it
+    const { clients, run } = setup();
+    await createCluster(clients, "prod", { tags: { "pod-identity/templates": "aws-ebs-csi-driver" } });
+    await run();
+    const old = catalogVersion(CATALOG_BY_NAME.get("aws-ebs-csi-driver")!, "2024.1")!;
+    await clients.iam.send(
+      new TagRoleCommand({
+        RoleName: "pod-identity-aws-ebs-csi-driver",
+        Tags: [{ Key: "pod-identity/catalog-version", Value: "2024.1" }],
+      }),
+    );
+    for (const arn of old.managedPolicyArns)
+      await clients.iam.send(
+        new AttachRolePolicyCommand({ RoleName: "pod-identity-aws-ebs-csi-driver", PolicyArn: arn }),
+      );
+
+    // Act: a sweep in which no association of the cluster changes
+    const sweep = await run();
+
+    // Assess
+    const role = await clients.iam.send(new GetRoleCommand({ RoleName: "pod-identity-aws-ebs-csi-driver" }));
+    const attached = await clients.iam.send(
+      new ListAttachedRolePoliciesCommand({ RoleName: "pod-identity-aws-ebs-csi-driver" }),
+    );
+    expect(sweep).toMatchObject({ created: 0, updated: 0, deleted: 0 });
+    expect(sweep.catalogRoles.updated).toEqual(["pod-identity-aws-ebs-csi-driver"]);
+    expect(role.Role?.Tags).toContainEqual({
+      Key: "pod-identity/catalog-version",
+      Value: CATALOG_BY_NAME.get("aws-ebs-csi-driver")!.version,
+    });
+    expect(attached.AttachedPolicies?.map((p) => p.PolicyArn)).toEqual([
+      "arn:aws:iam::aws:policy/AmazonEBSCSIDriverEKSClusterScopedPolicy",
     ]);
   });
 

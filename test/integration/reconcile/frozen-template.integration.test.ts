@@ -1,27 +1,21 @@
 import { UpdatePodIdentityAssociationCommand } from "@aws-sdk/client-eks";
 import { describe, expect, it } from "vitest";
-import { memoryPublisher } from "../../../functions/aws/events.js";
 import { readAssociations } from "../../../functions/aws/inventory.js";
-import { reconcile, silentLogger } from "../../../functions/aws/reconcile.js";
-import { DEFAULT_ADMISSION } from "../../../functions/core/admission.js";
 import { createCluster, createRole } from "../../support/fixtures.js";
-import { ACCOUNT_ID, awsClientsFor, useLocalAccount } from "../../support/local-account.js";
+import { useLocalAccount } from "../../support/local-account.js";
+import { localReconciler } from "../../support/local-reconcile.js";
 
 /**
  * Fail safe, not fail empty (issues 10 and 13): a template whose tags cannot be read keeps the
  * associations it sources exactly as they are (no delete, no update) and says so in a finding.
- * Asserted on behaviour (associations, findings), not on which IAM call reads the tags.
+ * Asserted on behaviour (associations, findings), not on which IAM call reads the tags: here the
+ * worker's confirming GetRole, right before it would repair the drift, gets IAM's 5xx.
  */
 const ctx = useLocalAccount();
 
 function setup() {
   // one attempt per call: the injected faults reach the reconciler instead of being retried away
-  const clients = awsClientsFor(ctx.account.endpoint, 1);
-  const run = () =>
-    reconcile(
-      { clients, publisher: memoryPublisher(), logger: silentLogger, accountId: ACCOUNT_ID },
-      { scope: { kind: "all" }, dryRun: false, admission: DEFAULT_ADMISSION },
-    );
+  const { clients, run } = localReconciler(ctx.account.endpoint, { maxAttempts: 1 });
   const slots = async (cluster: string) =>
     (await readAssociations(clients.eks, cluster))
       .map((a) => `${a.namespace}/${a.serviceAccount}=${a.roleArn.split(":role")[1]}`)
@@ -47,8 +41,8 @@ describe("a template whose tags cannot be read", () => {
         roleArn: other,
       }),
     );
-    // every read of a role's tags fails (IAM's 5xx); the reconciler's tag reads go through ListRoleTags
-    await ctx.account.setFaults({ failNext: { ListRoleTags: 1000 } });
+    // every read of one role fails (IAM's 5xx); the worker confirms a role with GetRole before a write
+    await ctx.account.setFaults({ failNext: { GetRole: 1000 } });
 
     // Act
     const frozen = await run();

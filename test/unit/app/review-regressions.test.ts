@@ -137,4 +137,20 @@ describe("review reproductions, on the work-queue model", () => {
     expect(refreshed.clusters).toEqual(["c-7", "c-9"]);
     expect(w.queue.pending.map((m) => m.item.clusterName)).toEqual(["c-7", "c-9"]);
   });
+
+  it("before the first sweep, iam-event enqueues every cluster: the index cannot tell which the role selects", async () => {
+    // Prepare: a fresh deployment, clusters that no sweep or cluster event has put in the index
+    const w = memoryWorld();
+    for (const n of ["prod", "dev"]) w.eks.clusters.set(n, cluster(n));
+    w.iam.roles.set("api", template("api", "web/api", "name:prod"));
+
+    // Act
+    const refreshed = await iamEvent(w, "api");
+    await drainMemory(w);
+
+    // Assess
+    expect(refreshed.clusters).toEqual(["dev", "prod"]);
+    expect(slotsOf(w, "prod")).toEqual(["web/api"]);
+    expect(slotsOf(w, "dev")).toEqual([]);
+  });
 });

@@ -28,16 +28,16 @@ describe("terminal control characters in CLI text output (security review findin
     const text = terminalSafe(
       formatSummary(
         {
-          scope: { kind: "all" },
           dryRun: true,
           clusters: 1,
           created: 0,
           updated: 0,
           deleted: 0,
+          held: 0,
+          stale: 0,
           unchanged: 0,
           failed: 0,
           conflicts: 0,
-          breakerTripped: false,
           findingsBySeverity: { critical: 0, error: 1, warning: 0, info: 0 },
           agentInstalled: [],
           catalogRoles: { created: [], updated: [] },
