@@ -8,6 +8,7 @@ import { countBySeverity, type Finding } from "../core/findings.js";
 import type { AssociationInfo, ClusterInfo, RoleInfo } from "../core/model.js";
 import { isManaged, type PlannedChange, planWithoutBreaker } from "../core/plan.js";
 import { TAG } from "../core/tags.js";
+import { countFindings } from "./finding-metrics.js";
 import type {
   CatalogRolesResult,
   ClusterApi,
@@ -463,7 +464,6 @@ async function forgetCluster(
 
 /** The metrics of one cluster's reconcile, as the dashboard and alarms read them. */
 export function countClusterMetrics(metrics: MetricsPort, result: ClusterResult): void {
-  const bySeverity = countBySeverity(result.findings.filter((f) => f.clusterName === result.clusterName));
   metrics.count("AssociationsCreated", result.created);
   metrics.count("AssociationsUpdated", result.updated);
   metrics.count("AssociationsDeleted", result.deleted);
@@ -471,9 +471,10 @@ export function countClusterMetrics(metrics: MetricsPort, result: ClusterResult)
   metrics.count("DeletionsHeld", result.held);
   metrics.count("StaleSkipped", result.stale);
   metrics.count("ApplyFailures", result.failed);
-  metrics.count("FindingsCritical", bySeverity.critical);
-  metrics.count("FindingsError", bySeverity.error);
-  metrics.count("FindingsWarning", bySeverity.warning);
+  countFindings(
+    metrics,
+    result.findings.filter((f) => f.clusterName === result.clusterName),
+  );
 }
 
 /** Counts, metrics, product events and findings of this cluster. */
