@@ -100,6 +100,10 @@ describe("rollback of the Pod Identity agent add-on a run installed", () => {
     const run = await h.migrate({ clusterName: "prod" });
     const runId = run.executionArn.split(":").pop()!;
     expect(await listAddonNames(c.eks, "prod")).toContain(AGENT);
+    // the restart advice waits for the agent: it is still CREATING
+    expect(run.report?.nextSteps[0]).toMatch(
+      /eks-pod-identity-agent add-on is CREATING: restart .* once it is ACTIVE/,
+    );
 
     // Act
     const undone = await h.rollback({ clusterName: "prod", runId });

@@ -33,6 +33,12 @@ async function describeAgent(deps: MigrationDeps, clusterName: string): Promise<
   }
 }
 
+/** The agent add-on's status (DescribeAddon), undefined when the cluster has none. */
+export async function agentStatus(deps: MigrationDeps, clusterName: string): Promise<string | undefined> {
+  const addon = await describeAgent(deps, clusterName);
+  return addon ? (addon.status ?? "unknown") : undefined;
+}
+
 /**
  * Installs the Pod Identity agent add-on for a run whose plan says it is missing. Auto Mode is
  * re-read live (the agent is built in there: never installed). The intent is recorded before

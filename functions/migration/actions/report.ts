@@ -1,9 +1,11 @@
+import { errorMessage } from "../../core/errors.js";
 import type { MigrationItem } from "../../core/migration/discover.js";
 import { type RecordedApproval, recordedApproval } from "../approval.js";
 import type { ExecutionContext } from "../authority.js";
 import type { MigrationDeps } from "../deps.js";
 import { releaseClusterLease } from "../leases.js";
 import { KEYS, type MigrationPlan, type TrustEditRecord } from "../plan.js";
+import { agentStatus } from "./agent.js";
 import type { FinalizeReport } from "./finalize.js";
 import type { RollbackReport } from "./rollback.js";
 
@@ -129,6 +131,18 @@ async function runReport(
       nextSteps.push(
         `Role ${r.roleName}: ${r.unscoped.join(", ")} have session tags disabled, so their Pod Identity trust is limited by aws:SourceAccount and the association alone.`,
       );
+    // the restart advice holds only with the agent running (it serves the credentials on each node)
+    if (plan && plan.agent !== "built-in") {
+      const status = await agentStatus(deps, plan.clusterName).catch((e) => `unknown (${errorMessage(e)})`);
+      if (status === undefined)
+        nextSteps.unshift(
+          "The cluster has no eks-pod-identity-agent add-on: pods restarted now get no Pod Identity credentials. Install the agent before restarting.",
+        );
+      else if (status !== "ACTIVE")
+        nextSteps.unshift(
+          `The eks-pod-identity-agent add-on is ${status}: restart the workloads below only once it is ACTIVE (it serves Pod Identity credentials on each node).`,
+        );
+    }
     if (serviceAccounts.some((s) => s.outcome === "migrated" || s.outcome === "already-migrated"))
       nextSteps.push(
         `IRSA trust is still in place. Once the pods run on Pod Identity, run: podid migrate finalize --cluster ${ctx.request.clusterName} (it removes this cluster's IRSA trust only where CloudTrail shows no IRSA use).`,

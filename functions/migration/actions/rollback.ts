@@ -104,8 +104,8 @@ async function undoAddon(
         resolveConflicts: "PRESERVE",
       }),
     );
+    report.restoredAddons.push(addonName);
   }
-  report.restoredAddons.push(addonName);
 }
 
 /**
