@@ -4,7 +4,7 @@ import { catalogUpkeep } from "../core/catalog-upkeep.js";
 import { computeDesired } from "../core/desired.js";
 import { errorMessage, TransientError } from "../core/errors.js";
 import { DETAIL_TYPES } from "../core/events.js";
-import { countBySeverity, type Finding } from "../core/findings.js";
+import type { Finding } from "../core/findings.js";
 import type { AssociationInfo, ClusterInfo, RoleInfo } from "../core/model.js";
 import { isManaged, type PlannedChange, planWithoutBreaker } from "../core/plan.js";
 import { TAG } from "../core/tags.js";
