@@ -8,6 +8,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
+import pLimit from "p-limit";
 import { describeAddonConfiguration, describeAddonVersions } from "./addon-catalog.js";
 import { AddonStore } from "./addons.js";
 import { CredentialPath } from "./credential-path.js";
@@ -57,6 +58,8 @@ export class LocalFront {
   // write the front proxies (all writes pass through it), so it is never stale.
   private readonly clusterCache = new Map<string, ClusterRef>();
   private server?: Server;
+  /** one DynamoDB write at a time (see handle) */
+  private readonly dynamoWrites = { run: pLimit(1) as <T>(fn: () => Promise<T>) => Promise<T> };
   /** every update and delete of an association made through the API, with what it was before */
   readonly journal: JournalEntry[] = [];
   /** STS web identity, EKS Auth, CloudTrail LookupEvents and their clock */
@@ -188,7 +191,14 @@ export class LocalFront {
       send(res, iam.response);
       return;
     }
-    const proxied = await proxy(this.motoUrl, req, iam?.body ?? body, id.accountId);
+    const forward = () => proxy(this.motoUrl, req, iam?.body ?? body, id.accountId);
+    // DynamoDB applies a conditional write atomically per item; moto's threaded server checks
+    // and writes without a lock (two concurrent `SET n = n + :d` could both read the old n), so
+    // the front lets one DynamoDB write through at a time
+    const proxied =
+      id.service === "dynamodb" && DYNAMODB_WRITES.has(id.operation)
+        ? await this.dynamoWrites.run(forward)
+        : await forward();
     const out = this.afterProxy(url, id, proxied);
     send(res, iam ? this.iam.after(id, iam, out) : out);
   }
@@ -526,5 +536,17 @@ async function proxy(
     out.end(body);
   });
 }
+
+/** DynamoDB operations that write items (conditionally or not): serialized in front of moto. */
+const DYNAMODB_WRITES = new Set([
+  "PutItem",
+  "UpdateItem",
+  "DeleteItem",
+  "BatchWriteItem",
+  "TransactWriteItems",
+  "ExecuteStatement",
+  "BatchExecuteStatement",
+  "ExecuteTransaction",
+]);
 
 const proxyAgent = new Agent({ keepAlive: true, maxSockets: 32 });

@@ -23,6 +23,8 @@ export function localWorkEnv(endpoint: string, accountId = "123456789012"): Reco
     WORK_DLQ_URL: `${endpoint}/${accountId}/${LOCAL_WORK.dlqName}`,
     TEMPLATE_INDEX_TABLE: LOCAL_WORK.indexTable,
     DELETION_BUDGET_TABLE: LOCAL_WORK.budgetTable,
+    // the account-wide pacing schedules live in the budget table, as in the stack
+    PACING_TABLE: LOCAL_WORK.budgetTable,
   };
 }
 

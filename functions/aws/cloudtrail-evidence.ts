@@ -127,28 +127,17 @@ export function credentialUseOf(
 }
 
 /**
- * CloudTrail evidence through LookupEvents (ResourceName = the role ARN), paced to at most
- * `requestsPerSecond` (LookupEvents allows 2 per second per account and region), every page.
+ * CloudTrail evidence through LookupEvents (ResourceName = the role ARN), every page. Pacing is
+ * the client's: LookupEvents allows 2 requests per second per account and region, so the
+ * migration paces its CloudTrail client on the account-wide `cloudtrail-lookup` schedule
+ * (`pacedClients`, shared-pacing.ts), SDK retries included.
  */
-export function cloudTrailEvidence(
-  cloudtrail: CloudTrailClient,
-  options: { requestsPerSecond?: number; now?: () => number; sleep?: (ms: number) => Promise<void> } = {},
-): EvidencePort {
-  const interval = 1000 / (options.requestsPerSecond ?? 2);
-  const now = options.now ?? (() => Date.now());
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  let next = 0;
-  const paced = async () => {
-    const wait = next - now();
-    next = Math.max(now(), next) + interval;
-    if (wait > 0) await sleep(wait);
-  };
+export function cloudTrailEvidence(cloudtrail: CloudTrailClient): EvidencePort {
   return {
     async credentialUses(roleArn: string, from: Date, to: Date): Promise<CredentialUse[]> {
       const uses: CredentialUse[] = [];
       let token: string | undefined;
       do {
-        await paced();
         const out = await cloudtrail.send(
           new LookupEventsCommand({
             LookupAttributes: [{ AttributeKey: "ResourceName", AttributeValue: roleArn }],

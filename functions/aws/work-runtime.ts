@@ -11,10 +11,11 @@ import { endpointSettings, isLocalRun } from "./clients.js";
 import { EksClusterApi } from "./cluster-api.js";
 import { DynamoDeletionBudget } from "./deletion-budget.js";
 import { DynamoLeases, dynamoRoleLock, type LeaseOptions, type RoleLock } from "./leases.js";
-import { familyBuckets, pace, parseRates } from "./pacing.js";
+import { pacingEnvSchema } from "./pacing.js";
 import { iamRoleCheck } from "./role-check.js";
 import { IamRoleDirectory } from "./role-directory.js";
 import { createRuntime, type Runtime } from "./runtime.js";
+import { pacedClients } from "./shared-pacing.js";
 import { DynamoTemplateIndex } from "./template-index.js";
 import { WorkConfigurationError } from "./work-errors.js";
 import { SqsWorkQueue } from "./work-queue.js";
@@ -46,9 +47,7 @@ export const workEnvSchema = z.object({
   DELETION_BUDGET_TABLE: z.string().min(1),
   DELETION_BUDGET_FLOOR: z.coerce.number().int().min(0).default(DEFAULT_BUDGET.floor),
   DELETION_BUDGET_FRACTION: z.coerce.number().min(0).max(1).default(DEFAULT_BUDGET.fraction),
-  /** share of each API family's rate the automation uses on its own (0 < share ≤ 1) */
-  PACING_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
-  PACING_RATES: z.string().optional(),
+  ...pacingEnvSchema.shape,
 });
 export type WorkEnv = z.infer<typeof workEnvSchema>;
 
@@ -72,15 +71,14 @@ export function createWorkRuntime(source: NodeJS.ProcessEnv = process.env): Work
   if (!parsed.success)
     throw new WorkConfigurationError(`invalid function configuration: ${z.prettifyError(parsed.error)}`);
   const env = parsed.data;
-  const buckets = familyBuckets(env.PACING_SHARE, parseRates(env.PACING_RATES));
-  pace(base.deps.clients.eks, "eks", buckets);
-  pace(base.deps.clients.iam, "iam", buckets);
   // endpoint overrides count only locally (PODID_LOCAL=1), as for every other client
   const common = {
     region: source.AWS_REGION ?? source.AWS_DEFAULT_REGION ?? "us-east-1",
     ...endpointSettings(isLocalRun(source)),
   };
   const db = new DynamoDBClient(common);
+  // every EKS and IAM call takes a slot of the account-wide schedule of its family
+  pacedClients(db, env, { eks: base.deps.clients.eks, iam: base.deps.clients.iam });
   const sqs = new SQSClient(common);
   const deps = {
     // a role EKS cannot see yet is retried only while IAM says it is propagation

@@ -8,7 +8,9 @@ import { type AwsClients, createClients, endpointSettings, isLocalRun } from "..
 import { cloudTrailEvidence } from "../aws/cloudtrail-evidence.js";
 import { sfnExecutions } from "../aws/executions.js";
 import { MigrationStore } from "../aws/migration-store.js";
+import { pacingEnvSchema } from "../aws/pacing.js";
 import { METRICS_NAMESPACE, METRICS_SERVICE } from "../aws/runtime.js";
+import { pacedClients } from "../aws/shared-pacing.js";
 import type { EvidencePort, ExecutionsPort, StateMachineArns } from "./ports.js";
 
 /** What migration actions need; passed in, so tests substitute nothing by module mocking. */
@@ -53,6 +55,7 @@ export const migrationEnvSchema = z.object({
   MIGRATION_CLUSTER_LEASE_SECONDS: z.coerce.number().int().min(60),
   TRUST_POLICY_SIZE_LIMIT: z.coerce.number().int().min(1).default(2048),
   POWERTOOLS_SERVICE_NAME: z.string().default("pod-identity-autopilot-migration"),
+  ...pacingEnvSchema.shape,
 });
 
 /**
@@ -69,6 +72,9 @@ export function createMigrationDeps(
   const region = source.AWS_REGION ?? source.AWS_DEFAULT_REGION ?? "us-east-1";
   const db = new DynamoDBClient({ region, maxAttempts: 8, ...endpointSettings(overrides) });
   const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+  const cloudtrail = new CloudTrailClient({ region, maxAttempts: 8, ...endpointSettings(overrides) });
+  // EKS, IAM and LookupEvents share the account-wide schedules with the work-queue functions
+  pacedClients(db, env, { eks: clients.eks, iam: clients.iam, cloudtrail });
   return {
     clients,
     store: new MigrationStore(db, env.MIGRATION_TABLE),
@@ -83,10 +89,7 @@ export function createMigrationDeps(
       rollback: env.MIGRATION_ROLLBACK_STATE_MACHINE_ARN,
     },
     executions: sfnExecutions(clients.sfn),
-    evidence: cloudTrailEvidence(
-      new CloudTrailClient({ region, maxAttempts: 8, ...endpointSettings(overrides) }),
-      { sleep },
-    ),
+    evidence: cloudTrailEvidence(cloudtrail),
     clusterLeaseSeconds: env.MIGRATION_CLUSTER_LEASE_SECONDS,
     roleLeaseSeconds: 300,
     roleLeaseWaitMs: 60_000,
@@ -129,5 +132,7 @@ export function localMigrationEnv(
     MIGRATION_FINALIZE_STATE_MACHINE_ARN: arn(STATE_MACHINE_SUFFIX.finalize),
     MIGRATION_ROLLBACK_STATE_MACHINE_ARN: arn(STATE_MACHINE_SUFFIX.rollback),
     MIGRATION_CLUSTER_LEASE_SECONDS: String(10 * 86_400),
+    // the local account's budget table (LOCAL_WORK.budgetTable), which holds the pacing items
+    PACING_TABLE: `${prefix}-deletion-budget`,
   };
 }

@@ -100,7 +100,25 @@ export class WorkQueue extends Construct {
       WORK_QUEUE_URL: this.queue.queueUrl,
       TEMPLATE_INDEX_TABLE: this.index.tableName,
       DELETION_BUDGET_TABLE: this.budget.tableName,
+      // the account-wide pacing schedules are items `pk = pacing` of the budget table
+      PACING_TABLE: this.budget.tableName,
     };
+  }
+
+  /**
+   * Lets a function take slots of the account-wide pacing schedules (functions/aws/shared-pacing.ts):
+   * UpdateItem on the budget table's items whose partition key is `pacing`, nothing else of it.
+   */
+  grantPacing(f: AutopilotFunction): void {
+    f.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "TakePacingSlots",
+        actions: ["dynamodb:UpdateItem"],
+        resources: [this.budget.tableArn],
+        conditions: { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": ["pacing"] } },
+      }),
+    );
+    this.budget.encryptionKey?.grantEncryptDecrypt(f.role);
   }
 
   /**
@@ -134,5 +152,6 @@ export class WorkQueue extends Construct {
       );
     }
     this.budget.grantReadWriteData(worker.role);
+    for (const f of producers) this.grantPacing(f);
   }
 }

@@ -121,7 +121,7 @@ export class PodIdentityAutopilotStack extends Stack {
       DELETION_BUDGET_FLOOR: String(config.deletionLimitFloor),
       DELETION_BUDGET_FRACTION: String(config.deletionLimitFraction),
       PACING_SHARE: "0.5",
-      PACING_RATES: "eks-read=20,eks-write=5,iam-read=20,iam-write=20",
+      PACING_RATES: "eks-read=20,eks-write=5,iam-read=20,iam-write=20,cloudtrail-lookup=2",
       EVENT_BUS_NAME: this.bus.eventBusName,
       DRY_RUN: String(config.dryRun),
       ADOPT_UNMANAGED: String(config.adoptUnmanaged),
@@ -279,6 +279,8 @@ export class PodIdentityAutopilotStack extends Stack {
       this.functions.iamEvent,
       this.functions.sweeper,
     ]);
+    // the migration's EKS, IAM and LookupEvents calls share the account-wide pacing schedules
+    this.work.grantPacing(this.functions.migration);
 
     this.grantReconciler(
       [

@@ -26,8 +26,8 @@ import { groupWorkRecords, sqsEventSchema } from "../../functions/app/work-recor
 import { EksClusterApi } from "../../functions/aws/cluster-api.js";
 import { DynamoDeletionBudget } from "../../functions/aws/deletion-budget.js";
 import { readRoles } from "../../functions/aws/inventory.js";
-import { familyBuckets, pace } from "../../functions/aws/pacing.js";
 import { IamRoleDirectory } from "../../functions/aws/role-directory.js";
+import { pacedClients } from "../../functions/aws/shared-pacing.js";
 import { DynamoTemplateIndex } from "../../functions/aws/template-index.js";
 import { SqsWorkQueue } from "../../functions/aws/work-queue.js";
 import { catalogRoleLock } from "../../functions/aws/work-runtime.js";
@@ -141,16 +141,19 @@ const settings: ReconcileSettings = {
 function workDeps(burstSeconds: number, paced = true): ReconcileClusterDeps & { queue: SqsWorkQueue } {
   const eks = new EKSClient({ ...common, retryMode: "adaptive" });
   const iam = new IAMClient({ ...common, retryMode: "adaptive" });
-  const rates = Object.fromEntries(PACED.map((f) => [f, REAL.rates[f] * K])) as Record<
-    "eks-read" | "eks-write" | "iam-read" | "iam-write",
-    number
-  >;
-  if (paced) {
-    const buckets = familyBuckets(opts.share, rates, burstSeconds);
-    pace(eks, "eks", buckets);
-    pace(iam, "iam", buckets);
-  }
   const db = new DynamoDBClient(common);
+  // the account-wide schedules in the local account's DynamoDB, as the functions take them
+  if (paced)
+    pacedClients(
+      db,
+      {
+        PACING_TABLE: env.PACING_TABLE!,
+        PACING_SHARE: opts.share,
+        PACING_RATES: PACED.map((f) => `${f}=${REAL.rates[f] * K}`).join(","),
+      },
+      { eks, iam },
+      { burstSeconds },
+    );
   return {
     clusters: new EksClusterApi(eks, { readConcurrency: 16, concurrency: 16 }),
     // as deployed: catalog roles edited under their lease

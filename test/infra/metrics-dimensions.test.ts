@@ -84,6 +84,7 @@ function emittedMetrics(): Map<string, Set<string>> {
         MIGRATION_FINALIZE_STATE_MACHINE_ARN: sm("finalize"),
         MIGRATION_ROLLBACK_STATE_MACHINE_ARN: sm("rollback"),
         MIGRATION_CLUSTER_LEASE_SECONDS: "3600",
+        PACING_TABLE: "limits",
         POWERTOOLS_SERVICE_NAME: "pod-identity-autopilot-migration",
       });
       // every outcome report() records: a run's MigrationOutcome and a finalize's "incomplete"

@@ -62,7 +62,14 @@ export function awsClientsFor(endpoint: string, maxAttempts = 8, accessKeyId = "
   };
 }
 
-/** Operations in a call count that change something (not Describe/List/Get). */
+/**
+ * Operations in a call count that change something (not Describe/List/Get). DynamoDB UpdateItem
+ * is left out: every paced EKS, IAM or CloudTrail call takes its slot of the account-wide pacing
+ * schedule with one (functions/aws/shared-pacing.ts); the only other UpdateItem, the deletion
+ * budget, moves only with a DeletePodIdentityAssociation, itself counted here.
+ */
 export function writeCalls(calls: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(calls).filter(([op]) => !/^(Describe|List|Get)/.test(op)));
+  return Object.fromEntries(
+    Object.entries(calls).filter(([op]) => !/^(Describe|List|Get)/.test(op) && op !== "UpdateItem"),
+  );
 }

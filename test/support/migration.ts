@@ -49,6 +49,10 @@ export async function migrationHarness(accountEnv: Record<string, string>): Prom
   );
   const definitions = migrationMachinesOf(machines);
   Object.assign(process.env, accountEnv, localMigrationEnv(ACCOUNT_ID), {
+    // the local account does not throttle: pacing at AWS's rates would only make the runs slow
+    // (pacing itself: test/integration/reconcile/shared-pacing.integration.test.ts)
+    PACING_SHARE: "1",
+    PACING_RATES: "eks-read=1000,eks-write=1000,iam-read=1000,iam-write=1000,cloudtrail-lookup=1000",
     AWS_MAX_ATTEMPTS: "2",
     POWERTOOLS_LOG_LEVEL: "SILENT",
     POWERTOOLS_METRICS_DISABLED: "true",

@@ -84,6 +84,7 @@ describe("endpoint overrides (issue 13: deployed functions ignore AWS_ENDPOINT_U
       MIGRATION_FINALIZE_STATE_MACHINE_ARN: sm("finalize"),
       MIGRATION_ROLLBACK_STATE_MACHINE_ARN: sm("rollback"),
       MIGRATION_CLUSTER_LEASE_SECONDS: "3600",
+      PACING_TABLE: "limits",
     };
     const deployed = createMigrationDeps(env);
     const local = createMigrationDeps({ ...env, PODID_LOCAL: "1" });

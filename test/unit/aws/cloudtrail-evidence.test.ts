@@ -69,23 +69,15 @@ describe("CloudTrail records read as credential uses (shapes: the CloudTrail use
     ).toBeUndefined();
   });
 
-  it("pages LookupEvents by ResourceName at most 2 requests per second (injected clock)", async () => {
-    // Prepare: three pages; a clock that only moves when the adapter sleeps
+  it("pages LookupEvents by ResourceName (pacing is the client's: shared-pacing tests)", async () => {
+    // Prepare: three pages
     const mock = mockClient(CloudTrailClient);
     mock
       .on(LookupEventsCommand)
       .resolvesOnce({ Events: [], NextToken: "a" })
       .resolvesOnce({ Events: [], NextToken: "b" })
       .resolves({ Events: [] });
-    let clock = 0;
-    const slept: number[] = [];
-    const evidence = cloudTrailEvidence(new CloudTrailClient({}), {
-      now: () => clock,
-      sleep: async (ms) => {
-        slept.push(ms);
-        clock += ms;
-      },
-    });
+    const evidence = cloudTrailEvidence(new CloudTrailClient({}));
 
     // Act
     await evidence.credentialUses(ROLE, new Date(0), when);
@@ -95,7 +87,6 @@ describe("CloudTrail records read as credential uses (shapes: the CloudTrail use
     expect(calls).toHaveLength(3);
     expect(calls[0]?.LookupAttributes).toEqual([{ AttributeKey: "ResourceName", AttributeValue: ROLE }]);
     expect(calls[2]?.NextToken).toBe("b");
-    expect(slept).toEqual([500, 500]);
     mock.restore();
   });
 });
