@@ -15,7 +15,7 @@ import { CreateRoleCommand } from "@aws-sdk/client-iam";
 import { Command } from "commander";
 import pLimit from "p-limit";
 import { readAssociations } from "../../functions/aws/inventory.js";
-import { familyBuckets, pace } from "../../functions/aws/pacing.js";
+import { DEFAULT_FAMILY_RATES, familyBuckets, pace } from "../../functions/aws/pacing.js";
 import { loadMigrationDefinition, runMigrationLocally } from "../../functions/cli/migration-runner.js";
 import { renderTable } from "../../functions/cli/tables.js";
 import { LAMBDA_LIMIT_MS } from "../../functions/migration/chunks.js";
@@ -115,13 +115,8 @@ async function row(scenario: string, paced: number | undefined): Promise<Row> {
   const seedSeconds = await seed(deps, cluster, opts.size);
   let remaining: ((t: MigrationTask) => () => number) | undefined;
   if (paced) {
-    const rates = {
-      "eks-read": 20 * paced,
-      "eks-write": 5 * paced,
-      "iam-read": 20 * paced,
-      "iam-write": 20 * paced,
-    };
-    const buckets = familyBuckets(1, rates);
+    // the account's rates (EKS writes 5/s, reads 20/s, IAM 20/s) times K
+    const buckets = familyBuckets(paced, DEFAULT_FAMILY_RATES);
     pace(deps.clients.eks, "eks", buckets);
     pace(deps.clients.iam, "iam", buckets);
     // each invocation: 15 minutes of a clock running K times faster than the wall
