@@ -5,17 +5,18 @@
  * (`dist/state-machines/migration.asl.json`, equal to the synthesized one) with the production
  * tasks in-process. Two rows:
  * - "local speed": the account as fast as it answers, Lambda's 15-minute budget per invocation;
- * - "real pace, scaled": the migration's EKS/IAM clients paced at the account's rates (EKS writes
- *   5/s, reads 20/s, IAM 20/s) times K, and each invocation's remaining time from a clock that runs
- *   K times faster, so one chunk has the budget of a real 15-minute invocation (minus the margin)
- *   at the real pace: a run whose creates alone take N/5 s needs several chunks per step.
+ * - "real pace, scaled": the migration paces itself as deployed (the account-wide schedule, share
+ *   0.5 of the account's rates: EKS writes 5/s, reads 20/s, IAM 20/s) with the rates times K, and
+ *   each invocation's remaining time from a clock that runs K times faster, so one chunk has the
+ *   budget of a real 15-minute invocation (minus the margin) at the real pace: a run whose
+ *   creates alone take N/2.5 s needs several chunks per step.
  */
 import { CreateClusterCommand, DescribeClusterCommand } from "@aws-sdk/client-eks";
 import { CreateRoleCommand } from "@aws-sdk/client-iam";
 import { Command } from "commander";
 import pLimit from "p-limit";
 import { readAssociations } from "../../functions/aws/inventory.js";
-import { DEFAULT_FAMILY_RATES, familyBuckets, pace } from "../../functions/aws/pacing.js";
+import { DEFAULT_FAMILY_RATES } from "../../functions/aws/pacing.js";
 import { loadMigrationDefinition, runMigrationLocally } from "../../functions/cli/migration-runner.js";
 import { renderTable } from "../../functions/cli/tables.js";
 import { LAMBDA_LIMIT_MS } from "../../functions/migration/chunks.js";
@@ -109,16 +110,18 @@ interface Row {
 
 async function row(scenario: string, paced: number | undefined): Promise<Row> {
   await account.control("POST", "reset");
+  // the migration paces itself account-wide (shared-pacing.ts) at PACING_SHARE of PACING_RATES:
+  // as deployed (share 0.5) at the account's rates times K, or unthrottled at local speed
+  const rates = Object.entries(DEFAULT_FAMILY_RATES)
+    .map(([family, rate]) => `${family}=${paced ? rate * paced : 100_000}`)
+    .join(",");
+  Object.assign(process.env, { PACING_RATES: rates, PACING_SHARE: paced ? "0.5" : "1" });
   const deps = createMigrationDeps();
   await deps.store.ensureTable();
   const cluster = paced ? "paced" : "fast";
   const seedSeconds = await seed(deps, cluster, opts.size);
   let remaining: ((t: MigrationTask) => () => number) | undefined;
   if (paced) {
-    // the account's rates (EKS writes 5/s, reads 20/s, IAM 20/s) times K
-    const buckets = familyBuckets(paced, DEFAULT_FAMILY_RATES);
-    pace(deps.clients.eks, "eks", buckets);
-    pace(deps.clients.iam, "iam", buckets);
     // each invocation: 15 minutes of a clock running K times faster than the wall
     remaining = () => {
       const start = performance.now();
