@@ -1,7 +1,16 @@
 import type { AdmissionPolicy } from "../core/admission.js";
 import { computeDesired } from "../core/desired.js";
 import { DETAIL_TYPES } from "../core/events.js";
-import type { ClusterApi, Log, Publisher, RoleDirectory, TemplateIndex, WorkQueue } from "./ports.js";
+import { countFindings } from "./finding-metrics.js";
+import type {
+  ClusterApi,
+  Log,
+  MetricsPort,
+  Publisher,
+  RoleDirectory,
+  TemplateIndex,
+  WorkQueue,
+} from "./ports.js";
 import { indexedRole, isIndexedRole } from "./template-roles.js";
 
 /** What the scheduled sweep needs. */
@@ -11,6 +20,7 @@ export interface EnqueueSweepDeps {
   clusters: ClusterApi;
   queue: WorkQueue;
   publisher: Publisher;
+  metrics: MetricsPort;
   log: Log;
   now: () => Date;
 }
@@ -47,6 +57,7 @@ export async function enqueueSweep(
   const gone = known.map((c) => c.name).filter((name) => !live.has(name));
   const state = computeDesired({ clusters: [], roles: kept, accountId, ...(admission ? { admission } : {}) });
   for (const f of state.findings) deps.publisher.publish(DETAIL_TYPES.finding, { ...f });
+  countFindings(deps.metrics, state.findings);
   await deps.publisher.flush();
   const clusters = [...new Set([...names, ...gone])].sort();
   const { sent } = await deps.queue.enqueue(

@@ -4,10 +4,11 @@ import { catalogUpkeep } from "../core/catalog-upkeep.js";
 import { computeDesired } from "../core/desired.js";
 import { errorMessage, TransientError } from "../core/errors.js";
 import { DETAIL_TYPES } from "../core/events.js";
-import { countBySeverity, type Finding } from "../core/findings.js";
+import type { Finding } from "../core/findings.js";
 import type { AssociationInfo, ClusterInfo, RoleInfo } from "../core/model.js";
 import { isManaged, type PlannedChange, planWithoutBreaker } from "../core/plan.js";
 import { TAG } from "../core/tags.js";
+import { countFindings } from "./finding-metrics.js";
 import type {
   CatalogRolesResult,
   ClusterApi,
@@ -463,7 +464,6 @@ async function forgetCluster(
 
 /** The metrics of one cluster's reconcile, as the dashboard and alarms read them. */
 export function countClusterMetrics(metrics: MetricsPort, result: ClusterResult): void {
-  const bySeverity = countBySeverity(result.findings.filter((f) => f.clusterName === result.clusterName));
   metrics.count("AssociationsCreated", result.created);
   metrics.count("AssociationsUpdated", result.updated);
   metrics.count("AssociationsDeleted", result.deleted);
@@ -471,9 +471,10 @@ export function countClusterMetrics(metrics: MetricsPort, result: ClusterResult)
   metrics.count("DeletionsHeld", result.held);
   metrics.count("StaleSkipped", result.stale);
   metrics.count("ApplyFailures", result.failed);
-  metrics.count("FindingsCritical", bySeverity.critical);
-  metrics.count("FindingsError", bySeverity.error);
-  metrics.count("FindingsWarning", bySeverity.warning);
+  countFindings(
+    metrics,
+    result.findings.filter((f) => f.clusterName === result.clusterName),
+  );
 }
 
 /** Counts, metrics, product events and findings of this cluster. */
@@ -510,6 +511,17 @@ function report(deps: ReconcileClusterDeps, result: ClusterResult): void {
   for (const f of result.findings)
     if (f.clusterName === result.clusterName) deps.publisher.publish(DETAIL_TYPES.finding, { ...f });
   countClusterMetrics(deps.metrics, result);
+  deps.publisher.publish(DETAIL_TYPES.reconcileCompleted, {
+    clusterName: result.clusterName,
+    created: result.created,
+    updated: result.updated,
+    deleted: result.deleted,
+    held: result.held,
+    stale: result.stale,
+    failed: result.failed,
+    unchanged: result.unchanged,
+    passes: result.passes,
+  });
   deps.log.info("cluster reconciled", {
     clusterName: result.clusterName,
     created: result.created,

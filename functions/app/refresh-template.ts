@@ -3,10 +3,12 @@ import { DETAIL_TYPES } from "../core/events.js";
 import type { RoleInfo } from "../core/model.js";
 import { parseTemplate, selectsCluster, TAG } from "../core/tags.js";
 import { lintTrustPolicy, type TrustFinding } from "../core/trust/index.js";
+import { countFindings } from "./finding-metrics.js";
 import type {
   ClusterApi,
   IndexedCluster,
   Log,
+  MetricsPort,
   Publisher,
   RoleDirectory,
   TemplateIndex,
@@ -21,6 +23,7 @@ export interface RefreshTemplateDeps {
   index: TemplateIndex;
   queue: WorkQueue;
   publisher: Publisher;
+  metrics: MetricsPort;
   log: Log;
   now: () => Date;
 }
@@ -79,8 +82,9 @@ export async function refreshTemplate(
   const trustFindings = relevant ? lint(deps, read, accountId) : [];
   const list = [...names].sort();
   await deps.queue.enqueue(list.map((clusterName) => ({ clusterName, trigger: "iam-event" as const })));
-  for (const f of parseTemplate(read ?? { name: roleName, arn: "", tags: {} }, admission).findings)
-    deps.publisher.publish(DETAIL_TYPES.finding, { ...f });
+  const templateFindings = parseTemplate(read ?? { name: roleName, arn: "", tags: {} }, admission).findings;
+  for (const f of templateFindings) deps.publisher.publish(DETAIL_TYPES.finding, { ...f });
+  countFindings(deps.metrics, [...templateFindings, ...trustFindings]);
   await deps.publisher.flush();
   deps.log.info("template refreshed", { roleName, clusters: list.length });
   return {

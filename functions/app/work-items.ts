@@ -1,4 +1,5 @@
-import type { ReconcileSettings } from "./ports.js";
+import { BusyError } from "../core/errors.js";
+import type { ReconcileSettings, WorkQueue } from "./ports.js";
 import { type ClusterResult, type ReconcileClusterDeps, reconcileCluster } from "./reconcile-cluster.js";
 
 /** Clock skew allowed between SQS's SentTimestamp and the worker's clock. */
@@ -28,4 +29,32 @@ export async function handleClusterItems(
   const row = await deps.index.cluster(clusterName);
   if (alreadyCovered(sentAtMs, row?.reconciledFrom)) return { status: "coalesced" };
   return { status: "reconciled", result: await reconcileCluster(deps, settings, clusterName) };
+}
+
+/** What the worker did with one cluster's items. */
+export type ClusterWorkOutcome =
+  | { status: "coalesced" }
+  | { status: "reconciled"; result: ClusterResult }
+  | { status: "requeued"; reason: string };
+
+/**
+ * {@link handleClusterItems}, and when another writer holds something the reconcile shares (a
+ * catalog role's lease held by another cluster's worker) a fresh item for the cluster goes to the
+ * back of its queue group and these items are done: the retry comes behind the queue, not after
+ * the visibility timeout, and contention never counts towards the dead-letter queue.
+ */
+export async function handleClusterWork(
+  deps: ReconcileClusterDeps & { queue: WorkQueue },
+  settings: ReconcileSettings,
+  clusterName: string,
+  sentAtMs: number[],
+): Promise<ClusterWorkOutcome> {
+  try {
+    return await handleClusterItems(deps, settings, clusterName, sentAtMs);
+  } catch (error) {
+    if (!(error instanceof BusyError)) throw error;
+    await deps.queue.enqueue([{ clusterName, trigger: "requeue" }]);
+    deps.log.warn("cluster requeued: a shared resource is busy", { clusterName, reason: error.message });
+    return { status: "requeued", reason: error.message };
+  }
 }

@@ -14,10 +14,10 @@ import {
   GetItemCommand,
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { AutopilotError } from "../core/errors.js";
+import { BusyError } from "../core/errors.js";
 
 /** A lease someone else holds (a retryable condition: the holder finishes or its lease expires). */
-export class LeaseBusyError extends AutopilotError {
+export class LeaseBusyError extends BusyError {
   override name = "LeaseBusy";
   constructor(
     message: string,

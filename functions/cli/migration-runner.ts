@@ -11,6 +11,7 @@ import {
   rejectionCause,
 } from "../migration/approval.js";
 import { type Phase, runKeyOf } from "../migration/authority.js";
+import { LAMBDA_LIMIT_MS } from "../migration/chunks.js";
 import type { MigrationDeps } from "../migration/deps.js";
 import { type MigrationTask, migrationTaskSchema, runMigrationTask } from "../migration/index.js";
 import { KEYS } from "../migration/plan.js";
@@ -41,8 +42,17 @@ export interface LocalRunOptions {
   /** called after a task did its work, before its result is returned (a crash after the work) */
   afterTask?: (stateName: string, task: MigrationTask) => Promise<void> | void;
   onWaitingForApproval?: (migrationId: string) => void;
-  /** how a task runs: in-process by default; tests pass the built Lambda bundle's handler */
-  invoke?: (task: MigrationTask) => Promise<unknown>;
+  /**
+   * how a task runs: in-process by default; tests pass the built Lambda bundle's handler. The
+   * context's remaining time is the task state's TimeoutSeconds (60 when absent, as the local
+   * engine applies it), at most Lambda's 15 minutes, from the start of the invocation.
+   */
+  invoke?: (task: MigrationTask, context: LocalLambdaContext) => Promise<unknown>;
+}
+
+/** The part of a Lambda context a migration task reads. */
+export interface LocalLambdaContext {
+  getRemainingTimeInMillis(): number;
 }
 
 /** How a local execution ended. */
@@ -106,10 +116,20 @@ export async function runLocally<R = MigrationReport>(options: LocalRunOptions):
   );
   const executionArn = started.executionArn ?? "";
   const runKey = runKeyOf({ executionArn, startDate: started.startDate ?? new Date(0) });
-  const states = (options.definition.States ?? {}) as Record<string, { Type: string; Resource?: string }>;
+  const states = (options.definition.States ?? {}) as Record<
+    string,
+    { Type: string; Resource?: string; TimeoutSeconds?: number }
+  >;
   let maxStateBytes = 0;
   const tasks: string[] = [];
-  const run = (task: MigrationTask) => (options.invoke ? options.invoke(task) : runMigrationTask(deps, task));
+  const run = (task: MigrationTask, timeoutSeconds = 60) => {
+    const started = Date.now();
+    const limitMs = Math.min(timeoutSeconds * 1000, LAMBDA_LIMIT_MS);
+    const context: LocalLambdaContext = { getRemainingTimeInMillis: () => limitMs - (Date.now() - started) };
+    return options.invoke
+      ? options.invoke(task, context)
+      : runMigrationTask(deps, task, () => context.getRemainingTimeInMillis());
+  };
   const handlers: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
   const retryIntervalOverrides: Record<string, number> = {};
   for (const [name, state] of Object.entries(states)) {
@@ -155,7 +175,7 @@ export async function runLocally<R = MigrationReport>(options: LocalRunOptions):
       tasks.push(name);
       await options.beforeTask?.(name, task);
       try {
-        const out = await run(task);
+        const out = await run(task, state.TimeoutSeconds);
         await options.afterTask?.(name, task);
         maxStateBytes = Math.max(maxStateBytes, Buffer.byteLength(JSON.stringify(out ?? null)));
         return out as JSONValue;

@@ -16,6 +16,14 @@ export class TransientError extends AutopilotError {
   override name = "TransientError";
 }
 
+/**
+ * Another writer holds a resource this work shares (a catalog role's lease): the work is tried
+ * again later, behind its queue, rather than failed.
+ */
+export class BusyError extends TransientError {
+  override name = "BusyError";
+}
+
 /** AWS refused a request for a reason that does not clear by itself (a role EKS cannot use): not retried. */
 export class RefusedError extends AutopilotError {
   override name = "RefusedError";

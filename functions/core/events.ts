@@ -8,7 +8,6 @@ export const DETAIL_TYPES = {
   associationDeleted: "Pod Identity Association Deleted",
   finding: "Pod Identity Finding",
   reconcileCompleted: "Pod Identity Reconcile Completed",
-  breakerTripped: "Pod Identity Deletion Breaker Tripped",
   deletionHeld: "Pod Identity Deletion Held",
   migrationCompleted: "Pod Identity Migration Completed",
 } as const;

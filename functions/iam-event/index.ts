@@ -30,5 +30,6 @@ export const handler = async (event: unknown) => {
     throw error;
   } finally {
     rt.base.logger.removeKeys(["roleName"]);
+    rt.base.metrics.publishStoredMetrics();
   }
 };

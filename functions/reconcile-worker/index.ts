@@ -1,5 +1,5 @@
 import type { SQSBatchResponse } from "aws-lambda";
-import { handleClusterItems } from "../app/work-items.js";
+import { handleClusterWork } from "../app/work-items.js";
 import { groupWorkRecords, sqsEventSchema } from "../app/work-records.js";
 import { createWorkRuntime, type WorkRuntime } from "../aws/work-runtime.js";
 import { errorMessage } from "../core/errors.js";
@@ -9,8 +9,9 @@ let runtime: WorkRuntime | undefined;
 /**
  * The queue worker (SQS event source mapping, ReportBatchItemFailures): one reconcile per cluster
  * in the batch, however many items named it, none when a completed reconcile already started after
- * they were sent; a cluster that fails reports all its items as failures (FIFO: its later items
- * wait); malformed items are acknowledged with a logged reason.
+ * they were sent; a cluster whose shared resource is busy is requeued; a cluster that fails reports
+ * all its items as failures (FIFO: its later items wait); malformed items are acknowledged with a
+ * logged reason.
  */
 export const handler = async (event: unknown): Promise<SQSBatchResponse> => {
   runtime ??= createWorkRuntime();
@@ -25,11 +26,13 @@ export const handler = async (event: unknown): Promise<SQSBatchResponse> => {
   const settings = await rt.settings();
   const failures: string[] = [];
   let coalesced = 0;
+  let requeued = 0;
   await Promise.all(
     [...groups].map(async ([clusterName, { messageIds, sentAtMs }]) => {
       try {
-        const out = await handleClusterItems(rt.deps, settings, clusterName, sentAtMs);
+        const out = await handleClusterWork(rt.deps, settings, clusterName, sentAtMs);
         if (out.status === "coalesced") coalesced += messageIds.length;
+        if (out.status === "requeued") requeued += messageIds.length;
       } catch (error) {
         rt.base.logger.error("reconcile failed", { clusterName, error: errorMessage(error) });
         failures.push(...messageIds);
@@ -38,6 +41,7 @@ export const handler = async (event: unknown): Promise<SQSBatchResponse> => {
   );
   rt.deps.metrics.count("WorkItemsRejected", rejected.length);
   rt.deps.metrics.count("WorkItemsCoalesced", coalesced);
+  rt.deps.metrics.count("WorkItemsRequeued", requeued);
   rt.deps.metrics.count("WorkItemsFailed", failures.length);
   await rt.deps.publisher.flush();
   rt.base.metrics.publishStoredMetrics();

@@ -23,7 +23,11 @@ export const handler = async (event: unknown) => {
     rt.base.logger.warn("event rejected", { reason });
     return { status: "rejected" as const, reason };
   }
-  const settings = await rt.settings();
-  const started = await enqueueSweep(rt.deps, settings.accountId, settings.admission);
-  return { status: "enqueued" as const, ...started };
+  try {
+    const settings = await rt.settings();
+    const started = await enqueueSweep(rt.deps, settings.accountId, settings.admission);
+    return { status: "enqueued" as const, ...started };
+  } finally {
+    rt.base.metrics.publishStoredMetrics();
+  }
 };

@@ -29,6 +29,13 @@ export function runTimeout(approvalTimeout: Duration): Duration {
 type Phase = "run" | "finalize" | "rollback";
 
 /**
+ * Timeout of each migration task: a minute over Lambda's 15 (the function's timeout), so the
+ * function's own timeout is what fails a task; explicit because an absent TimeoutSeconds is 60 s
+ * in the States Language specification (and in aws-local-stepfunctions, which runs `podid migrate`).
+ */
+export const MIGRATION_TASK_TIMEOUT = Duration.minutes(16);
+
+/**
  * The migration, as three state machines whose tasks act only for their own RUNNING execution:
  * - run: validate ▸ discover ▸ preflight ▸ (dry run stops) ▸ approval (always, when anything
  *   would change) ▸ add scoped Pod Identity trust ▸ associate ▸ soak ▸ verify ▸ report. Never
@@ -149,6 +156,7 @@ export class MigrationStateMachine extends Construct {
         payloadResponseOnly: true,
         resultPath,
         retryOnServiceExceptions: true,
+        taskTimeout: sfn.Timeout.duration(MIGRATION_TASK_TIMEOUT),
       });
     const outcome = (name: string, value: string) =>
       new sfn.Pass(this, `${scope}${name}`, {

@@ -145,4 +145,24 @@ describe("migration tasks in resumable chunks (synthesized definitions, built bu
       "c/s3",
     ]);
   }, 60_000);
+
+  it("podid migrate rollback of a finished run works in chunks too", async () => {
+    // Prepare: a finished run of 10 service accounts
+    const { c, originals } = await tenServiceAccounts();
+    const run = await h.migrate({ clusterName: "prod", maxConcurrency: 2 });
+    const runId = run.executionArn.split(":").pop()!;
+
+    // Act: 2 batches (of 4) per invocation
+    const undone = await h.rollback({ clusterName: "prod", runId }, { invoke: chunkedInvoke(2) });
+
+    // Assess
+    expect(run.status).toBe("succeeded");
+    expect(undone.status).toBe("succeeded");
+    expect(count(undone.tasks, "Rollback")).toBeGreaterThanOrEqual(2);
+    expect(undone.report).toMatchObject({ outcome: "succeeded", complete: true, incomplete: [] });
+    expect(undone.report?.deletedAssociations).toHaveLength(10);
+    expect(await associationsOf(c, "prod")).toEqual([]);
+    for (const role of ["r1", "r2", "r3"] as const)
+      expect(policiesEqual(await trustOf(c, role), originals[role])).toBe(true);
+  }, 60_000);
 });

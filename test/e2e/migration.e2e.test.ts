@@ -3,6 +3,7 @@ import aslValidator from "asl-validator";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readAssociations } from "../../functions/aws/inventory.js";
 import { policiesEqual } from "../../functions/core/trust/edit.js";
+import { CHUNK_MARGIN_MS } from "../../functions/migration/deps.js";
 import { KEYS } from "../../functions/migration/plan.js";
 import { migrationDefinitions } from "../../infra/definitions.js";
 import { podIdentityTrust } from "../../local/sample-fleet.js";
@@ -363,17 +364,30 @@ describe("the migration state machine (synthesized definition, built bundle, loc
     expect(result.error?.cause).toMatch(/extra/);
   });
 
-  it("keeps the execution state under 256 KB for 500 service accounts", async () => {
+  it("migrates 500 service accounts in chunks, the execution state under 256 KB", async () => {
     const c = awsClientsFor(ctx.account.endpoint);
     await createCluster(c, "big");
     for (let r = 0; r < 50; r++) {
       await createIrsaRole(c, `role-${r}`, { big: Array.from({ length: 10 }, (_, i) => `ns-${r}/sa-${i}`) });
     }
 
-    const result = await migrate({ clusterName: "big", maxConcurrency: 8 });
+    // each invocation's budget allows 20 batches of 8: associate and verify each take 4 chunks
+    const result = await migrate(
+      { clusterName: "big", maxConcurrency: 8 },
+      {
+        invoke: (task) => {
+          let left = CHUNK_MARGIN_MS + 20 * 1000 - 500;
+          return h.bundle(task, { getRemainingTimeInMillis: () => (left -= 1000) });
+        },
+      },
+    );
 
     expect(result.status).toBe("succeeded");
     expect(result.report?.serviceAccounts).toHaveLength(500);
+    expect(result.report?.serviceAccounts.every((s) => s.outcome === "migrated")).toBe(true);
+    expect(result.tasks.filter((t) => t === "CreateAssociations")).toHaveLength(4);
+    expect(result.tasks.filter((t) => t === "Verify")).toHaveLength(4);
+    expect(await readAssociations(c.eks, "big")).toHaveLength(500);
     expect(result.maxStateBytes).toBeLessThan(256 * 1024);
   }, 180_000);
 });

@@ -66,7 +66,7 @@ export async function migrationHarness(accountEnv: Record<string, string>): Prom
     soakMs: 0,
     approvalPollMs: 20,
     autoApprove: true,
-    invoke: (task: MigrationTask) => bundle(task),
+    invoke: (task: MigrationTask, context: { getRemainingTimeInMillis(): number }) => bundle(task, context),
     ...options,
   });
   return {

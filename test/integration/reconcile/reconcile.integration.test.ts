@@ -107,6 +107,10 @@ describe("reconcile on the local account", () => {
     expect(second).toMatchObject({ created: 0, updated: 0, deleted: 0, unchanged: 5 });
     expect(writesOfSecond).toEqual({});
     expect(publisher.events.filter((e) => e.detailType === DETAIL_TYPES.associationCreated)).toHaveLength(5);
+    // one audit event per cluster reconcile, with its counts
+    const completed = publisher.events.filter((e) => e.detailType === DETAIL_TYPES.reconcileCompleted);
+    expect(completed.map((e) => e.detail.clusterName).sort()).toEqual(["dev", "dev", "prod", "prod"]);
+    expect(completed.find((e) => e.detail.clusterName === "prod")?.detail).toMatchObject({ created: 4 });
   });
 
   it("moves associations when a role is re-tagged and deletes them when it is untagged", async () => {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { alreadyCovered, SKEW_MS } from "../../../functions/app/work-items.js";
+import { alreadyCovered, handleClusterWork, SKEW_MS } from "../../../functions/app/work-items.js";
 import { groupWorkRecords } from "../../../functions/app/work-records.js";
+import { BusyError } from "../../../functions/core/errors.js";
+import { cluster } from "../../support/fleet.js";
+import { memoryWorld, SETTINGS } from "../../support/memory-ports.js";
 
 const record = (messageId: string, body: unknown, group?: string, sent = 1000) => ({
   messageId,
@@ -33,5 +36,33 @@ describe("work items", () => {
     expect(alreadyCovered([100_000 - SKEW_MS - 1, 100_000 - SKEW_MS], from)).toBe(false);
     expect(alreadyCovered([1], undefined)).toBe(false);
     expect(alreadyCovered([Number.NaN], from)).toBe(false);
+  });
+
+  it("requeues a cluster whose shared catalog role is busy behind its queue group, and fails other errors", async () => {
+    // Prepare: prod asks for a catalog entry; another cluster's worker holds the role's lease once
+    const w = memoryWorld();
+    w.eks.clusters.set("prod", cluster("prod", { "pod-identity/templates": "cert-manager" }));
+    const ensure = w.iam.ensureCatalogRoles.bind(w.iam);
+    let busy = 1;
+    w.iam.ensureCatalogRoles = async (...args: Parameters<typeof ensure>) => {
+      if (busy-- > 0) throw new BusyError("lease of pod-identity-cert-manager held by reconcile-worker");
+      return ensure(...args);
+    };
+
+    // Act
+    const first = await handleClusterWork(w.deps, SETTINGS, "prod", [0]);
+    const queued = w.queue.pending.map((m) => m.item);
+    const second = await handleClusterWork(w.deps, SETTINGS, "prod", [1]);
+    w.iam.ensureCatalogRoles = async () => {
+      throw new Error("IAM is down");
+    };
+    w.eks.associations.clear();
+    const failing = handleClusterWork(w.deps, SETTINGS, "prod", []);
+
+    // Assess
+    expect(first).toMatchObject({ status: "requeued" });
+    expect(queued).toEqual([{ clusterName: "prod", trigger: "requeue" }]);
+    expect(second).toMatchObject({ status: "reconciled", result: { created: 1 } });
+    await expect(failing).rejects.toThrow("IAM is down");
   });
 });

@@ -1,0 +1,144 @@
+import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { UntagRoleCommand } from "@aws-sdk/client-iam";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { createCluster, createRole } from "../support/fixtures.js";
+import { ACCOUNT_ID, awsClientsFor, useLocalAccount } from "../support/local-account.js";
+import { synthTemplates } from "../support/synth.js";
+import { drainWorkQueue } from "../support/work-queue.js";
+
+/**
+ * The alarms on product metrics fire from what the deployed handlers print, not from what a
+ * recorder can print: the built bundles run on the local account with metrics on, and their EMF
+ * output (stdout, as Lambda ships it to CloudWatch) must carry each alarm's namespace, metric and
+ * dimensions with a value that breaches it.
+ */
+type Handler = (event: unknown) => Promise<unknown>;
+
+const ctx = useLocalAccount();
+const handlers: Record<string, Handler> = {};
+const sample = (name: string): any => JSON.parse(readFileSync(`events/${name}`, "utf8"));
+
+beforeAll(async () => {
+  Object.assign(process.env, ctx.account.env(), {
+    ACCOUNT_ID,
+    AWS_REGION: "us-east-1",
+    POWERTOOLS_LOG_LEVEL: "ERROR",
+    POWERTOOLS_METRICS_DISABLED: "false",
+    // one deletion an hour: a second one is held (the DeletionsHeld alarm)
+    DELETION_BUDGET_FLOOR: "1",
+    DELETION_BUDGET_FRACTION: "0",
+  });
+  for (const name of ["iam-event", "sweeper"]) {
+    const mod = (await import(pathToFileURL(`dist/functions/${name}/index.mjs`).href)) as {
+      handler: Handler;
+    };
+    handlers[name] = mod.handler;
+  }
+});
+afterEach(() => vi.restoreAllMocks());
+
+/** Runs `act` and returns the EMF documents printed meanwhile. */
+async function emfDuring(act: () => Promise<unknown>): Promise<Array<Record<string, any>>> {
+  const lines: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array, ...rest: any[]) => {
+    const text = String(chunk);
+    if (text.includes('"_aws"')) lines.push(text);
+    else write(chunk, ...rest);
+    return true;
+  });
+  try {
+    await act();
+  } finally {
+    vi.restoreAllMocks();
+  }
+  return lines
+    .flatMap((l) => l.split("\n"))
+    .filter((l) => l.includes('"_aws"'))
+    .map((l) => JSON.parse(l) as Record<string, any>);
+}
+
+/** The largest value printed for (namespace, metric, exact dimension set). */
+function printed(docs: Array<Record<string, any>>, namespace: string, metric: string, dims: string): number {
+  let max = 0;
+  for (const doc of docs)
+    for (const d of doc._aws.CloudWatchMetrics)
+      for (const m of d.Metrics) {
+        const set = d.Dimensions.flat()
+          .map((k: string) => `${k}=${doc[k]}`)
+          .sort()
+          .join(",");
+        if (d.Namespace === namespace && m.Name === metric && set === dims)
+          max = Math.max(max, ...[doc[metric]].flat().map(Number));
+      }
+  return max;
+}
+
+const LEAKY_TRUST = JSON.stringify({
+  Version: "2012-10-17",
+  Statement: [
+    {
+      Effect: "Allow",
+      Principal: { Service: "pods.eks.amazonaws.com" },
+      Action: ["sts:AssumeRole", "sts:TagSession"],
+    },
+    {
+      // IRSA without a sub condition: every service account of the cluster could assume it
+      Effect: "Allow",
+      Principal: {
+        Federated: `arn:aws:iam::${ACCOUNT_ID}:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/LEAKY`,
+      },
+      Action: "sts:AssumeRoleWithWebIdentity",
+      Condition: { StringEquals: { "oidc.eks.us-east-1.amazonaws.com/id/LEAKY:aud": "sts.amazonaws.com" } },
+    },
+  ],
+});
+
+describe("alarms fire from the deployed handlers' own EMF", () => {
+  it("iam-event, the sweeper and the worker print every reconcile alarm's metric at a breaching value", async () => {
+    // Prepare: a cluster, a template of three service accounts, a template whose trust is critical
+    const clients = awsClientsFor(ctx.account.endpoint);
+    await createCluster(clients, "prod");
+    const bind = { "pod-identity/bind": "web/a web/b web/c", "pod-identity/clusters": "all" };
+    await createRole(clients.iam, "api", { tags: bind });
+    await createRole(clients.iam, "leaky", {
+      tags: { "pod-identity/bind": "ops/x", "pod-identity/clusters": "all" },
+      trust: LEAKY_TRUST,
+    });
+    const tagLeaky = sample("iam-tag-role.json");
+    tagLeaky.detail.requestParameters.roleName = "leaky";
+
+    // Act: the role change, a sweep that onboards, the untag, a sweep that must delete three
+    const docs = await emfDuring(async () => {
+      await handlers["iam-event"]!(tagLeaky);
+      await handlers.sweeper!(sample("scheduled-sweep.json"));
+      await drainWorkQueue(ctx.account);
+      await clients.iam.send(new UntagRoleCommand({ RoleName: "api", TagKeys: ["pod-identity/bind"] }));
+      await handlers.sweeper!(sample("scheduled-sweep.json"));
+      await drainWorkQueue(ctx.account);
+    });
+
+    // Assess: each product alarm of the reconcile functions reads a metric printed above its threshold
+    const alarms = Object.values(synthTemplates()).flatMap((t) =>
+      Object.values(t.Resources).filter(
+        (r) => r.Type === "AWS::CloudWatch::Alarm" && r.Properties.Namespace === "PodIdentityAutopilot",
+      ),
+    );
+    const reconcileAlarms = alarms.filter((a) => a.Properties.MetricName !== "MigrationsRollbackIncomplete");
+    expect(reconcileAlarms.map((a) => a.Properties.MetricName).sort()).toEqual([
+      "DeletionsHeld",
+      "FindingsCritical",
+    ]);
+    for (const alarm of reconcileAlarms) {
+      const p = alarm.Properties;
+      const dims = (p.Dimensions as { Name: string; Value: string }[])
+        .map((d) => `${d.Name}=${d.Value}`)
+        .sort()
+        .join(",");
+      expect(printed(docs, p.Namespace, p.MetricName, dims), p.MetricName).toBeGreaterThanOrEqual(
+        p.Threshold,
+      );
+    }
+  });
+});
