@@ -102,7 +102,7 @@ export async function runMigrationTask(
         ? await rollbackOwnRun(deps, ctx as never, budget)
         : await rollbackFinishedRun(deps, ctx as never, budget);
     case "finalize":
-      return await finalize(deps, ctx as never);
+      return await finalize(deps, ctx as never, budget);
     case "report": {
       const error = task.error && Object.keys(task.error).length > 0 ? task.error : undefined;
       return await report(deps, ctx, task.outcome as MigrationOutcome, error ?? undefined);

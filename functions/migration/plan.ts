@@ -69,7 +69,19 @@ export const KEYS = {
   finalize: "finalize",
   report: "report",
   /** where a chunked step stands (see chunks.ts) */
-  progress: (step: "associate" | "verify" | "rollback-roles" | "rollback-associations") => `progress#${step}`,
+  progress: (
+    step:
+      | "associate"
+      | "verify"
+      | "rollback-roles"
+      | "rollback-associations"
+      | "finalize-evidence"
+      | "finalize-remove",
+  ) => `progress#${step}`,
+  /** finalize: what its first chunk found (candidates, the time it judges at) */
+  finalizeSetup: "finalize-setup",
+  /** finalize: the CloudTrail evidence read for one role */
+  finalizeUses: (roleArn: string) => `finalize-uses#${roleArn}`,
   /** what a rollback did to one thing it undoes (role, add-on, association) */
   undo: (what: "role" | "addon" | "assoc" | "agent", name: string) => `undo#${what}#${name}`,
 } as const;

@@ -313,7 +313,11 @@ export class MigrationStateMachine extends Construct {
   }
 
   private finalizeDefinition(fn: IFunction): sfn.IChainable {
-    const { task, outcome, report, validate, init, leaseRetry } = this.tasks(fn, "finalize", "Finalize");
+    const { task, outcome, report, validate, init, leaseRetry, untilDone } = this.tasks(
+      fn,
+      "finalize",
+      "Finalize",
+    );
     report.next(
       new sfn.Choice(this, "FinalizeEnded")
         .when(
@@ -331,7 +335,8 @@ export class MigrationStateMachine extends Construct {
     );
     const work = leaseRetry(task("Finalize", "finalize", "$.finalize"));
     work.addCatch(outcome("SetFailed", "failed").next(report), { resultPath: "$.error" });
-    work.next(outcome("SetSucceeded", "succeeded")).next(report);
+    // CloudTrail per role, then removal per role, in resumable chunks: again while not done
+    untilDone(work, "Finalize", "$.finalize", outcome("SetSucceeded", "succeeded").next(report));
     return validate.next(init).next(work);
   }
 

@@ -165,4 +165,50 @@ describe("migration tasks in resumable chunks (synthesized definitions, built bu
     for (const role of ["r1", "r2", "r3"] as const)
       expect(policiesEqual(await trustOf(c, role), originals[role])).toBe(true);
   }, 60_000);
+
+  it("finalize in chunks: CloudTrail per role, then removal per role; a redelivered removal chunk edits nothing twice", async () => {
+    // Prepare: a finished run of 10 service accounts over 3 roles; no pod ever used IRSA
+    const { c } = await tenServiceAccounts();
+    const run = await h.migrate({ clusterName: "prod", maxConcurrency: 2 });
+    const irsaOf = async (role: string) => (await trustOf(c, role)).includes("AssumeRoleWithWebIdentity");
+    let finalizeCalls = 0;
+    let runKey = "";
+    let rewound: ChunkProgress | undefined;
+    let redelivered = false;
+    await ctx.account.resetCalls();
+
+    // Act: one role per invocation; the fourth invocation removes r2's subs, then "crashes"
+    // before its position is recorded and is redelivered
+    const done = await h.finalize(
+      { clusterName: "prod", quietSeconds: 60, evidenceLagSeconds: 0 },
+      {
+        invoke: chunkedInvoke(1),
+        beforeTask: async (state, task) => {
+          if (state !== "Finalize" || ++finalizeCalls !== 4) return;
+          const { runKeyOf } = await import("../../functions/migration/authority.js");
+          runKey = runKeyOf((await h.deps.executions.describe(task.executionArn))!);
+          rewound = await h.deps.store.get<ChunkProgress>(runKey, KEYS.progress("finalize-remove"));
+        },
+        afterTask: async (state) => {
+          if (state !== "Finalize" || finalizeCalls !== 4 || !rewound) return;
+          await h.deps.store.put(runKey, KEYS.progress("finalize-remove"), rewound);
+          rewound = undefined;
+          redelivered = true;
+          throw Object.assign(new Error("lost response"), { name: "Lambda.ServiceException" });
+        },
+      },
+    );
+
+    // Assess
+    expect(run.status).toBe("succeeded");
+    expect(redelivered).toBe(true);
+    expect(done.status).toBe("succeeded");
+    expect(count(done.tasks, "Finalize")).toBeGreaterThanOrEqual(5);
+    expect(done.report).toMatchObject({ complete: true, notMigrated: [] });
+    expect(done.report?.decisions.filter((d) => d.removed)).toHaveLength(10);
+    for (const role of ["r1", "r2", "r3"]) expect(await irsaOf(role)).toBe(false);
+    // one trust write per role: the redelivered chunk found r2's write recorded
+    expect((await ctx.account.calls()).calls.UpdateAssumeRolePolicy).toBe(3);
+    expect(await h.deps.store.get(runKey, KEYS.progress("finalize-evidence"))).toMatchObject({ next: 3 });
+  }, 60_000);
 });

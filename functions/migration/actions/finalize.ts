@@ -11,6 +11,7 @@ import {
 } from "../../core/migration/finalize.js";
 import { removeIrsaTrust } from "../../core/trust/edit.js";
 import type { ExecutionContext } from "../authority.js";
+import { type ChunkBudget, workInChunks } from "../chunks.js";
 import type { MigrationDeps } from "../deps.js";
 import { acquireClusterLease, withRoleLease } from "../leases.js";
 import { KEYS } from "../plan.js";
@@ -28,16 +29,132 @@ export interface FinalizeReport {
   complete: boolean;
 }
 
+/** What finalize's first chunk found; every later chunk of the execution works from it. */
+interface FinalizeSetup {
+  clusterName: string;
+  providerArn: string;
+  /** the time the evidence is judged at, fixed for the whole execution */
+  evaluatedAt: string;
+  candidates: FinalizeCandidate[];
+  notMigrated: string[];
+}
+
+type StoredUse = Omit<CredentialUse, "time"> & { time: string };
+
 /**
  * Finalize: for the migrated service accounts of this cluster (live: the role trusts the cluster's
  * OIDC provider for the sub, and an association gives the same role to the same namespace and
  * service account), reads CloudTrail evidence and removes this cluster's `sub` only where the
  * quiet window shows no IRSA use. Everything comes from the execution's input and live documents.
+ * Works in resumable chunks: discovery once, then CloudTrail per role, then removal per role,
+ * each position recorded under the execution's own key (`done: false` asks for another call).
  */
 export async function finalize(
   deps: MigrationDeps,
   ctx: ExecutionContext<"finalize">,
-): Promise<{ complete: boolean; removed: number; kept: number }> {
+  budget: ChunkBudget,
+): Promise<{ done: boolean; complete: boolean; removed: number; kept: number }> {
+  const setup =
+    (await deps.store.getLarge<FinalizeSetup>(ctx.runKey, KEYS.finalizeSetup)) ??
+    (await discoverCandidates(deps, ctx));
+  await acquireClusterLease(deps, ctx, setup.clusterName);
+  const now = new Date(setup.evaluatedAt);
+  const windows = {
+    lagSeconds: ctx.request.evidenceLagSeconds,
+    ...(ctx.request.quietSeconds !== undefined ? { quietSeconds: ctx.request.quietSeconds } : {}),
+  };
+  const roleArns = [...new Set(setup.candidates.map((c) => c.roleArn))].sort();
+  const evidence = await workInChunks(
+    deps,
+    ctx.runKey,
+    KEYS.progress("finalize-evidence"),
+    roleArns,
+    { budget, batchSize: 1 },
+    async (roleArn) => {
+      const from = new Date(
+        Math.min(
+          ...setup.candidates
+            .filter((c) => c.roleArn === roleArn)
+            .map((c) => evidenceWindow(now, c, windows).from.getTime()),
+        ),
+      );
+      const uses = await deps.evidence.credentialUses(roleArn, from, now);
+      await deps.store.putLarge(ctx.runKey, KEYS.finalizeUses(roleArn), uses);
+      return { outcome: "read" };
+    },
+  );
+  if (!evidence.done) return { done: false, complete: false, removed: 0, kept: 0 };
+
+  const uses: CredentialUse[] = [];
+  for (const roleArn of roleArns) {
+    const stored = (await deps.store.getLarge<StoredUse[]>(ctx.runKey, KEYS.finalizeUses(roleArn))) ?? [];
+    uses.push(...stored.map((u) => ({ ...u, time: new Date(u.time) }) as CredentialUse));
+  }
+  const decisions = decideFinalize({
+    now,
+    providerArn: setup.providerArn,
+    clusterName: setup.clusterName,
+    candidates: setup.candidates,
+    uses,
+    ...windows,
+  });
+  const toRemove = [
+    ...new Set(decisions.filter((d) => d.verdict === "remove").map((d) => d.roleName)),
+  ].sort();
+  const removal = await workInChunks(
+    deps,
+    ctx.runKey,
+    KEYS.progress("finalize-remove"),
+    toRemove,
+    { budget, batchSize: 1 },
+    async (roleName) => {
+      const mine = decisions.filter((d) => d.roleName === roleName && d.verdict === "remove");
+      await removeSubjects(deps, ctx, setup.providerArn, roleName, mine);
+      return { outcome: "edited" };
+    },
+  );
+  if (!removal.done) return { done: false, complete: false, removed: 0, kept: 0 };
+
+  const results: FinalizeReport["decisions"] = [];
+  for (const d of decisions) {
+    if (d.verdict !== "remove") {
+      results.push({ ...d, removed: false });
+      continue;
+    }
+    const record = await deps.store.get<RemovalRecord>(ctx.runKey, `${KEYS.finalize}#${d.roleName}`);
+    const subject = `system:serviceaccount:${d.namespace}:${d.serviceAccount}`;
+    const removed = record?.written === true && record.subjects.includes(subject);
+    results.push({
+      ...d,
+      removed,
+      ...(removed
+        ? {}
+        : {
+            error:
+              record?.error ?? "its sub is matched only by a wildcard or a statement this engine cannot edit",
+          }),
+    });
+  }
+  const report: FinalizeReport = {
+    runId: ctx.name,
+    clusterName: setup.clusterName,
+    providerArn: setup.providerArn,
+    evaluatedAt: setup.evaluatedAt,
+    decisions: results,
+    notMigrated: setup.notMigrated,
+    complete: results.every((d) => d.removed) && setup.notMigrated.length === 0,
+  };
+  await deps.store.putLarge(ctx.runKey, KEYS.finalize, report);
+  const removed = results.filter((d) => d.removed).length;
+  deps.logger.info("finalize", { clusterName: setup.clusterName, removed, kept: results.length - removed });
+  return { done: true, complete: report.complete, removed, kept: results.length - removed };
+}
+
+/** The first chunk: the cluster, its migrated service accounts, their roles' quiet windows. */
+async function discoverCandidates(
+  deps: MigrationDeps,
+  ctx: ExecutionContext<"finalize">,
+): Promise<FinalizeSetup> {
   const request = ctx.request;
   const cluster = await describeCluster(deps.clients.eks, request.clusterName);
   if (!cluster?.oidcIssuer)
@@ -71,73 +188,55 @@ export async function finalize(
       maxSession.set(item.roleName, (await readRole(deps, item.roleName)).maxSessionSeconds);
     candidates.push({ ...item, maxSessionSeconds: maxSession.get(item.roleName)! });
   }
-  const now = deps.now();
-  const uses: CredentialUse[] = [];
-  for (const roleArn of new Set(candidates.map((c) => c.roleArn))) {
-    const from = new Date(
-      Math.min(
-        ...candidates
-          .filter((c) => c.roleArn === roleArn)
-          .map((c) =>
-            evidenceWindow(now, c, {
-              lagSeconds: request.evidenceLagSeconds,
-              ...(request.quietSeconds !== undefined ? { quietSeconds: request.quietSeconds } : {}),
-            }).from.getTime(),
-          ),
-      ),
-    );
-    uses.push(...(await deps.evidence.credentialUses(roleArn, from, now)));
-  }
-  const decisions = decideFinalize({
-    now,
-    providerArn: found.providerArn,
+  const setup: FinalizeSetup = {
     clusterName: cluster.name,
+    providerArn: found.providerArn,
+    evaluatedAt: deps.now().toISOString(),
     candidates,
-    uses,
-    lagSeconds: request.evidenceLagSeconds,
-    ...(request.quietSeconds !== undefined ? { quietSeconds: request.quietSeconds } : {}),
-  });
-  const results: FinalizeReport["decisions"] = decisions.map((d) => ({ ...d, removed: false }));
-  for (const roleName of new Set(decisions.filter((d) => d.verdict === "remove").map((d) => d.roleName))) {
-    const mine = results.filter((d) => d.roleName === roleName && d.verdict === "remove");
-    try {
-      await withRoleLease(deps, ctx, mine[0]!.roleArn, async () => {
-        const { trust } = await readRole(deps, roleName);
-        const subjects = mine.map((d) => `system:serviceaccount:${d.namespace}:${d.serviceAccount}`);
-        const removed = removeIrsaTrust(trust, found.providerArn, subjects);
-        if (!removed.ok) throw new ValidationError(removed.reason);
-        await deps.store.put(ctx.runKey, `${KEYS.finalize}#${roleName}`, {
-          subjects: removed.removedSubjects,
-          written: false,
-        });
-        if (removed.changed) await writeTrust(deps, roleName, removed.document);
-        await deps.store.put(ctx.runKey, `${KEYS.finalize}#${roleName}`, {
-          subjects: removed.removedSubjects,
-          written: true,
-        });
-        for (const d of mine) {
-          d.removed = removed.removedSubjects.includes(
-            `system:serviceaccount:${d.namespace}:${d.serviceAccount}`,
-          );
-          if (!d.removed)
-            d.error = "its sub is matched only by a wildcard or a statement this engine cannot edit";
-        }
-      });
-    } catch (error) {
-      for (const d of mine) d.error = errorMessage(error);
-    }
-  }
-  const report: FinalizeReport = {
-    runId: ctx.name,
-    clusterName: cluster.name,
-    providerArn: found.providerArn,
-    evaluatedAt: now.toISOString(),
-    decisions: results,
     notMigrated: notMigrated.sort(),
-    complete: results.every((d) => d.removed) && notMigrated.length === 0,
   };
-  await deps.store.putLarge(ctx.runKey, KEYS.finalize, report);
-  const removed = results.filter((d) => d.removed).length;
-  deps.logger.info("finalize", { clusterName: cluster.name, removed, kept: results.length - removed });
-  return { complete: report.complete, removed, kept: results.length - removed };
+  await deps.store.putLarge(ctx.runKey, KEYS.finalizeSetup, setup);
+  return setup;
+}
+
+/** What finalize did to one role: the subjects it removed, written or not, or why it could not. */
+interface RemovalRecord {
+  subjects: string[];
+  written: boolean;
+  error?: string;
+}
+
+/**
+ * Removes this cluster's subs of `mine` from one role under the role's lease. Redone after an
+ * interruption: a removal whose write happened but was not recorded is recognised from its
+ * record of intent (the subs are gone from the live document).
+ */
+async function removeSubjects(
+  deps: MigrationDeps,
+  ctx: ExecutionContext<"finalize">,
+  providerArn: string,
+  roleName: string,
+  mine: FinalizeDecision[],
+): Promise<void> {
+  const key = `${KEYS.finalize}#${roleName}`;
+  const before = await deps.store.get<RemovalRecord>(ctx.runKey, key);
+  if (before?.written) return;
+  try {
+    await withRoleLease(deps, ctx, mine[0]!.roleArn, async () => {
+      const { trust } = await readRole(deps, roleName);
+      const subjects = mine.map((d) => `system:serviceaccount:${d.namespace}:${d.serviceAccount}`);
+      const removed = removeIrsaTrust(trust, providerArn, subjects);
+      if (!removed.ok) throw new ValidationError(removed.reason);
+      if (!removed.changed && before && before.subjects.length > 0) {
+        // the write of an interrupted attempt landed: its subs are already gone
+        await deps.store.put(ctx.runKey, key, { subjects: before.subjects, written: true });
+        return;
+      }
+      await deps.store.put(ctx.runKey, key, { subjects: removed.removedSubjects, written: false });
+      if (removed.changed) await writeTrust(deps, roleName, removed.document);
+      await deps.store.put(ctx.runKey, key, { subjects: removed.removedSubjects, written: true });
+    });
+  } catch (error) {
+    await deps.store.put(ctx.runKey, key, { subjects: [], written: false, error: errorMessage(error) });
+  }
 }
