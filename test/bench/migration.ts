@@ -10,6 +10,8 @@
  *   each invocation's remaining time from a clock that runs K times faster, so one chunk has the
  *   budget of a real 15-minute invocation (minus the margin) at the real pace: a run whose
  *   creates alone take N/2.5 s needs several chunks per step.
+ * Each row then finalizes the cluster (no pod used IRSA: every sub goes) through the exported
+ * finalize state machine, in chunks at the same pace.
  */
 import { CreateClusterCommand, DescribeClusterCommand } from "@aws-sdk/client-eks";
 import { CreateRoleCommand } from "@aws-sdk/client-iam";
@@ -17,7 +19,11 @@ import { Command } from "commander";
 import pLimit from "p-limit";
 import { readAssociations } from "../../functions/aws/inventory.js";
 import { DEFAULT_FAMILY_RATES } from "../../functions/aws/pacing.js";
-import { loadMigrationDefinition, runMigrationLocally } from "../../functions/cli/migration-runner.js";
+import {
+  finalizeLocally,
+  loadMigrationDefinition,
+  runMigrationLocally,
+} from "../../functions/cli/migration-runner.js";
 import { renderTable } from "../../functions/cli/tables.js";
 import { LAMBDA_LIMIT_MS } from "../../functions/migration/chunks.js";
 import {
@@ -52,6 +58,10 @@ Object.assign(process.env, {
   ...localMigrationEnv(ACCOUNT),
 });
 const definition = loadMigrationDefinition("run", new URL("../../dist/state-machines/", import.meta.url));
+const finalizeDefinition = loadMigrationDefinition(
+  "finalize",
+  new URL("../../dist/state-machines/", import.meta.url),
+);
 
 /** One cluster and size/10 IRSA roles of ten service accounts each. */
 async function seed(deps: MigrationDeps, cluster: string, size: number): Promise<number> {
@@ -98,7 +108,10 @@ interface Row {
   status: string;
   migrated: number;
   associations: number;
-  chunks: { CreateAssociations: number; Verify: number };
+  chunks: { CreateAssociations: number; Verify: number; Finalize: number };
+  /** service accounts whose IRSA sub finalize removed (no pod used IRSA: all of them) */
+  finalized: number;
+  finalizeWallSeconds: number;
   creates: number;
   calls: number;
   seedSeconds: number;
@@ -151,6 +164,24 @@ async function row(scenario: string, paced: number | undefined): Promise<Row> {
   const calls = (await account.control("GET", "calls")) as { calls: Record<string, number> };
   const chunks: Record<string, number> = {};
   for (const t of result.tasks) chunks[t] = (chunks[t] ?? 0) + 1;
+  // then finalize the whole cluster: CloudTrail per role (no pod used IRSA), removal per role
+  log(`${scenario}: finalizing…`);
+  const finalizeStarted = performance.now();
+  const finalized = await finalizeLocally({
+    definition: finalizeDefinition,
+    deps,
+    input: { clusterName: cluster, quietSeconds: 60, evidenceLagSeconds: 0 },
+    migrationId: `bench-finalize-${cluster}-${Date.now()}`,
+    soakMs: 0,
+    approvalPollMs: 20,
+    autoApprove: true,
+    invoke: (task, context) =>
+      runMigrationTask(deps, task, remaining?.(task) ?? (() => context.getRemainingTimeInMillis())),
+  });
+  const finalizeWallSeconds = (performance.now() - finalizeStarted) / 1000;
+  if (finalized.status !== "succeeded")
+    log(`${scenario}: finalize ${finalized.error?.name}: ${finalized.error?.cause}`);
+  for (const t of finalized.tasks) chunks[t] = (chunks[t] ?? 0) + 1;
   return {
     scenario,
     serviceAccounts: opts.size,
@@ -160,7 +191,10 @@ async function row(scenario: string, paced: number | undefined): Promise<Row> {
     chunks: {
       CreateAssociations: chunks.CreateAssociations ?? 0,
       Verify: chunks.Verify ?? 0,
+      Finalize: chunks.Finalize ?? 0,
     },
+    finalized: finalized.report?.decisions.filter((d) => d.removed).length ?? 0,
+    finalizeWallSeconds: Number(finalizeWallSeconds.toFixed(1)),
     creates: calls.calls.CreatePodIdentityAssociation ?? 0,
     calls: Object.values(calls.calls).reduce((a, b) => a + b, 0),
     seedSeconds: Number(seedSeconds.toFixed(1)),
@@ -189,6 +223,9 @@ else
         "assoc.",
         "associate chunks",
         "verify chunks",
+        "finalize chunks",
+        "finalized",
+        "finalize wall s",
         "creates",
         "calls",
         "seed s",
@@ -203,6 +240,9 @@ else
         r.associations,
         r.chunks.CreateAssociations,
         r.chunks.Verify,
+        r.chunks.Finalize,
+        r.finalized,
+        r.finalizeWallSeconds,
         r.creates,
         r.calls,
         r.seedSeconds,
@@ -211,7 +251,9 @@ else
       ]),
     )}\n`,
   );
-const bad = rows.filter((r) => r.status !== "succeeded" || r.associations !== opts.size);
+const bad = rows.filter(
+  (r) => r.status !== "succeeded" || r.associations !== opts.size || r.finalized !== opts.size,
+);
 if (bad.length > 0) {
   log(`FAILED: ${bad.map((r) => r.scenario).join(", ")}`);
   process.exitCode = 1;
