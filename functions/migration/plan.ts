@@ -80,6 +80,8 @@ export const KEYS = {
   ) => `progress#${step}`,
   /** finalize: what its first chunk found (candidates, the time it judges at) */
   finalizeSetup: "finalize-setup",
+  /** finalize: the decisions, once all evidence is read */
+  finalizeDecisions: "finalize-decisions",
   /** finalize: the CloudTrail evidence read for one role */
   finalizeUses: (roleArn: string) => `finalize-uses#${roleArn}`,
   /** what a rollback did to one thing it undoes (role, add-on, association) */

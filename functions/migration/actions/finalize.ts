@@ -85,19 +85,10 @@ export async function finalize(
   );
   if (!evidence.done) return { done: false, complete: false, removed: 0, kept: 0 };
 
-  const uses: CredentialUse[] = [];
-  for (const roleArn of roleArns) {
-    const stored = (await deps.store.getLarge<StoredUse[]>(ctx.runKey, KEYS.finalizeUses(roleArn))) ?? [];
-    uses.push(...stored.map((u) => ({ ...u, time: new Date(u.time) }) as CredentialUse));
-  }
-  const decisions = decideFinalize({
-    now,
-    providerArn: setup.providerArn,
-    clusterName: setup.clusterName,
-    candidates: setup.candidates,
-    uses,
-    ...windows,
-  });
+  // decided once, when the evidence is complete: later chunks read the decisions, not the evidence
+  const decisions =
+    (await deps.store.getLarge<FinalizeDecision[]>(ctx.runKey, KEYS.finalizeDecisions)) ??
+    (await decide(deps, ctx, setup, roleArns, now, windows));
   const toRemove = [
     ...new Set(decisions.filter((d) => d.verdict === "remove").map((d) => d.roleName)),
   ].sort();
@@ -116,12 +107,15 @@ export async function finalize(
   if (!removal.done) return { done: false, complete: false, removed: 0, kept: 0 };
 
   const results: FinalizeReport["decisions"] = [];
+  const records = new Map<string, RemovalRecord | undefined>();
+  for (const roleName of toRemove)
+    records.set(roleName, await deps.store.get<RemovalRecord>(ctx.runKey, `${KEYS.finalize}#${roleName}`));
   for (const d of decisions) {
     if (d.verdict !== "remove") {
       results.push({ ...d, removed: false });
       continue;
     }
-    const record = await deps.store.get<RemovalRecord>(ctx.runKey, `${KEYS.finalize}#${d.roleName}`);
+    const record = records.get(d.roleName);
     const subject = `system:serviceaccount:${d.namespace}:${d.serviceAccount}`;
     const removed = record?.written === true && record.subjects.includes(subject);
     results.push({
@@ -148,6 +142,32 @@ export async function finalize(
   const removed = results.filter((d) => d.removed).length;
   deps.logger.info("finalize", { clusterName: setup.clusterName, removed, kept: results.length - removed });
   return { done: true, complete: report.complete, removed, kept: results.length - removed };
+}
+
+/** Judges every candidate on the stored evidence and stores the decisions for the later chunks. */
+async function decide(
+  deps: MigrationDeps,
+  ctx: ExecutionContext<"finalize">,
+  setup: FinalizeSetup,
+  roleArns: string[],
+  now: Date,
+  windows: { lagSeconds: number; quietSeconds?: number },
+): Promise<FinalizeDecision[]> {
+  const uses: CredentialUse[] = [];
+  for (const roleArn of roleArns) {
+    const stored = (await deps.store.getLarge<StoredUse[]>(ctx.runKey, KEYS.finalizeUses(roleArn))) ?? [];
+    uses.push(...stored.map((u) => ({ ...u, time: new Date(u.time) }) as CredentialUse));
+  }
+  const decisions = decideFinalize({
+    now,
+    providerArn: setup.providerArn,
+    clusterName: setup.clusterName,
+    candidates: setup.candidates,
+    uses,
+    ...windows,
+  });
+  await deps.store.putLarge(ctx.runKey, KEYS.finalizeDecisions, decisions);
+  return decisions;
 }
 
 /** The first chunk: the cluster, its migrated service accounts, their roles' quiet windows. */
