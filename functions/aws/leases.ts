@@ -63,38 +63,40 @@ export class DynamoLeases {
    * expired, or already this owner's. Throws LeaseBusyError with the holder otherwise.
    */
   async acquire(key: string, owner: string, seconds: number, now: Date): Promise<void> {
-    const until = now.getTime() + seconds * 1000;
-    try {
-      await this.db.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: leaseItem(key, owner, until),
-          ConditionExpression: "attribute_not_exists(pk) OR expiresAt < :now OR #owner = :owner",
-          ExpressionAttributeNames: { "#owner": "owner" },
-          ExpressionAttributeValues: { ":now": { N: String(now.getTime()) }, ":owner": { S: owner } },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const holder = await this.holder(key);
-      throw new LeaseBusyError(
-        `${key} is held by ${holder?.owner ?? "another run"} until ${holder?.until ?? "its expiry"}`,
-        holder?.owner,
-      );
-    }
+    const written = await this.putLease(
+      leaseItem(key, owner, now.getTime() + seconds * 1000),
+      "attribute_not_exists(pk) OR expiresAt < :now OR #owner = :owner",
+      { ":now": { N: String(now.getTime()) }, ":owner": { S: owner } },
+    );
+    if (written) return;
+    const holder = await this.holder(key);
+    throw new LeaseBusyError(
+      `${key} is held by ${holder?.owner ?? "another run"} until ${holder?.until ?? "its expiry"}`,
+      holder?.owner,
+    );
   }
 
   /** Takes over a lease from `previous` (whose holder has ended), only if it still holds it. */
   async takeOver(key: string, previous: string, owner: string, seconds: number, now: Date): Promise<boolean> {
-    const until = now.getTime() + seconds * 1000;
+    return await this.putLease(leaseItem(key, owner, now.getTime() + seconds * 1000), "#owner = :previous", {
+      ":previous": { S: previous },
+    });
+  }
+
+  /** Writes a lease item if `condition` holds; false when it does not. */
+  private async putLease(
+    item: ReturnType<typeof leaseItem>,
+    condition: string,
+    values: Record<string, { S: string } | { N: string }>,
+  ): Promise<boolean> {
     try {
       await this.db.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: leaseItem(key, owner, until),
-          ConditionExpression: "#owner = :previous",
+          Item: item,
+          ConditionExpression: condition,
           ExpressionAttributeNames: { "#owner": "owner" },
-          ExpressionAttributeValues: { ":previous": { S: previous } },
+          ExpressionAttributeValues: values,
         }),
       );
       return true;

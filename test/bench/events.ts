@@ -11,6 +11,7 @@ import type { Role } from "@aws-sdk/client-iam";
 import type { ClusterApi, WorkQueue } from "../../functions/app/ports.js";
 import { type RefreshTemplateDeps, refreshTemplate } from "../../functions/app/refresh-template.js";
 import { parseEksEvent, parseIamEvent } from "../../functions/core/cloudtrail.js";
+import { eventTime } from "../../local/cloudtrail-records.js";
 
 type Json = Record<string, any>;
 const sample = (name: string): Json => JSON.parse(readFileSync(`events/${name}`, "utf8")) as Json;
@@ -35,7 +36,7 @@ function cloudTrailDate(d: Date): string {
 /** The sample's envelope with fresh ids and times. */
 function envelope(file: string, at: Date): Json {
   const e = sample(file);
-  const time = `${at.toISOString().slice(0, 19)}Z`;
+  const time = eventTime(at);
   e.id = randomUUID();
   e.time = time;
   e.detail.eventTime = time;

@@ -54,10 +54,10 @@ export async function finalize(
   ctx: ExecutionContext<"finalize">,
   budget: ChunkBudget,
 ): Promise<{ done: boolean; complete: boolean; removed: number; kept: number }> {
-  const setup =
-    (await deps.store.getLarge<FinalizeSetup>(ctx.runKey, KEYS.finalizeSetup)) ??
-    (await discoverCandidates(deps, ctx));
-  await acquireClusterLease(deps, ctx, setup.clusterName);
+  // the first chunk takes the cluster's lease as it discovers; each later chunk renews it
+  const stored = await deps.store.getLarge<FinalizeSetup>(ctx.runKey, KEYS.finalizeSetup);
+  if (stored) await acquireClusterLease(deps, ctx, stored.clusterName);
+  const setup = stored ?? (await discoverCandidates(deps, ctx));
   const now = new Date(setup.evaluatedAt);
   const windows = {
     lagSeconds: ctx.request.evidenceLagSeconds,
