@@ -1,34 +1,11 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type ClusterResult, countClusterMetrics } from "../../functions/app/reconcile-cluster.js";
 import { createRuntime } from "../../functions/aws/runtime.js";
 import { metricsPort } from "../../functions/aws/work-runtime.js";
 import type { MigrationOutcome, PhaseOutcome } from "../../functions/migration/actions/report.js";
 import { createMigrationDeps } from "../../functions/migration/deps.js";
+import { alarmDimensions, captureEmf, emfMetrics } from "../support/emf.js";
 import { synthTemplates } from "../support/synth.js";
-
-/** The EMF documents a runtime's metrics object prints when it publishes. */
-function emfOf(publish: () => void): Array<Record<string, any>> {
-  const lines: string[] = [];
-  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(String(chunk));
-    return true;
-  });
-  const log = vi
-    .spyOn(console, "log")
-    .mockImplementation((...args: unknown[]) => void lines.push(args.join(" ")));
-  try {
-    publish();
-  } finally {
-    spy.mockRestore();
-    log.mockRestore();
-  }
-  return lines
-    .flatMap((l) => l.split("\n"))
-    .filter((l) => l.includes("_aws"))
-    .map((l) => JSON.parse(l) as Record<string, any>);
-}
-
-afterEach(() => vi.restoreAllMocks());
 
 /** Every run and finalize/rollback outcome report() passes to recordOutcome (MigrationOutcome, PhaseOutcome). */
 const MIGRATION_OUTCOMES = [
@@ -46,7 +23,7 @@ const MIGRATION_OUTCOMES = [
  * What the functions' real recorders emit, as EMF: `namespace|name` to the set of sorted
  * `dimension=value` lists, for each function configured as the stack configures it.
  */
-function emittedMetrics(): Map<string, Set<string>> {
+async function emittedMetrics(): Promise<Map<string, Set<string>>> {
   // a function configured as the stack configures it (service name per function)
   const emitted = new Map<string, Set<string>>();
   for (const name of ["reconcile-worker", "migration"]) {
@@ -70,7 +47,7 @@ function emittedMetrics(): Map<string, Set<string>> {
     } as unknown as ClusterResult;
     const docs =
       name === "reconcile-worker"
-        ? emfOf(() => {
+        ? await captureEmf(() => {
             countClusterMetrics(metricsPort(rt.metrics), result);
             rt.metrics.publishStoredMetrics();
           })
@@ -88,28 +65,21 @@ function emittedMetrics(): Map<string, Set<string>> {
         POWERTOOLS_SERVICE_NAME: "pod-identity-autopilot-migration",
       });
       // every outcome report() records: a run's MigrationOutcome and a finalize's "incomplete"
-      for (const outcome of MIGRATION_OUTCOMES) docs.push(...emfOf(() => deps.recordOutcome?.(outcome)));
+      for (const outcome of MIGRATION_OUTCOMES)
+        docs.push(...(await captureEmf(() => deps.recordOutcome?.(outcome))));
     }
-    for (const doc of docs) {
-      for (const directive of doc._aws.CloudWatchMetrics) {
-        for (const m of directive.Metrics) {
-          const dims = directive.Dimensions.flat()
-            .map((d: string) => `${d}=${doc[d]}`)
-            .sort()
-            .join(",");
-          const key = `${directive.Namespace}|${m.Name}`;
-          emitted.set(key, (emitted.get(key) ?? new Set()).add(dims));
-        }
-      }
+    for (const m of emfMetrics(docs)) {
+      const key = `${m.namespace}|${m.name}`;
+      emitted.set(key, (emitted.get(key) ?? new Set()).add(m.dims));
     }
   }
   return emitted;
 }
 
 describe("alarms that can fire: what the alarms read is what the functions emit", () => {
-  it("every product alarm names the namespace, metric and service dimension that a function really emits (EMF)", () => {
+  it("every product alarm names the namespace, metric and service dimension that a function really emits (EMF)", async () => {
     // Prepare: what the functions emit
-    const emitted = emittedMetrics();
+    const emitted = await emittedMetrics();
     const templates = synthTemplates();
 
     // Assess: each alarm on a product metric finds an emitted (namespace, name, dimensions)
@@ -120,10 +90,7 @@ describe("alarms that can fire: what the alarms read is what the functions emit"
         )
         .map((r) => ({
           key: `${r.Properties.Namespace}|${r.Properties.MetricName}`,
-          dims: (r.Properties.Dimensions as { Name: string; Value: string }[])
-            .map((d) => `${d.Name}=${d.Value}`)
-            .sort()
-            .join(","),
+          dims: alarmDimensions(r.Properties.Dimensions),
         })),
     );
     expect(watched.map((w) => w.key).sort()).toEqual([
@@ -162,9 +129,9 @@ function dashboardBody(body: unknown): { widgets: Array<{ properties: Record<str
 }
 
 describe("a dashboard that can show something: what the widgets graph is what exists", () => {
-  it("every dashboard metric is one a function emits (product) or one of a resource of the stack (AWS)", () => {
+  it("every dashboard metric is one a function emits (product) or one of a resource of the stack (AWS)", async () => {
     // Prepare
-    const emitted = emittedMetrics();
+    const emitted = await emittedMetrics();
     const templates = synthTemplates();
 
     // Act: every metric line of every widget of every dashboard
