@@ -1,10 +1,9 @@
-import { readFileSync } from "node:fs";
-import { pathToFileURL } from "node:url";
 import { TagResourceCommand } from "@aws-sdk/client-eks";
 import { CreateRoleCommand } from "@aws-sdk/client-iam";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readAssociations } from "../../functions/aws/inventory.js";
 import { podIdentityTrust, seedSampleFleet } from "../../local/sample-fleet.js";
+import { type BuiltHandler, builtHandlers, sampleEvent } from "../support/bundles.js";
 import { ACCOUNT_ID, awsClientsFor, useLocalAccount } from "../support/local-account.js";
 import { drainWorkQueue } from "../support/work-queue.js";
 
@@ -13,11 +12,10 @@ import { drainWorkQueue } from "../support/work-queue.js";
  * authority. The handlers enqueue, the worker bundle drains the queue as the event source mapping
  * would; the findings themselves are asserted by admission.integration.test.ts.
  */
-type Handler = (event: unknown) => Promise<Record<string, any>>;
 
 const ctx = useLocalAccount();
-const handlers: Record<string, Handler> = {};
-const sample = (name: string): any => JSON.parse(readFileSync(`events/${name}`, "utf8"));
+const handlers: Record<string, BuiltHandler> = {};
+const sample = sampleEvent;
 
 beforeAll(async () => {
   Object.assign(process.env, ctx.account.env(), {
@@ -25,12 +23,7 @@ beforeAll(async () => {
     POWERTOOLS_LOG_LEVEL: "WARN",
     POWERTOOLS_METRICS_DISABLED: "true",
   });
-  for (const name of ["cluster-event", "iam-event"]) {
-    const mod = (await import(pathToFileURL(`dist/functions/${name}/index.mjs`).href)) as {
-      handler: Handler;
-    };
-    handlers[name] = mod.handler;
-  }
+  Object.assign(handlers, await builtHandlers(["cluster-event", "iam-event"]));
 });
 
 async function slots(clients: ReturnType<typeof awsClientsFor>): Promise<string[]> {

@@ -1,18 +1,15 @@
-import { readFileSync } from "node:fs";
-import { pathToFileURL } from "node:url";
 import { DeleteClusterCommand, TagResourceCommand } from "@aws-sdk/client-eks";
 import { DeleteRoleCommand, TagRoleCommand, UntagRoleCommand } from "@aws-sdk/client-iam";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { readAssociations } from "../../functions/aws/inventory.js";
 import { seedSampleFleet } from "../../local/sample-fleet.js";
+import { type BuiltHandler, builtHandlers, sampleEvent } from "../support/bundles.js";
 import { ACCOUNT_ID, awsClientsFor, useLocalAccount, writeCalls } from "../support/local-account.js";
 import { drainWorkQueue } from "../support/work-queue.js";
 
-type Handler = (event: unknown) => Promise<Record<string, any>>;
-
 const ctx = useLocalAccount();
-const handlers: Record<string, Handler> = {};
-const sample = (name: string): unknown => JSON.parse(readFileSync(`events/${name}`, "utf8"));
+const handlers: Record<string, BuiltHandler> = {};
+const sample = sampleEvent;
 
 beforeAll(async () => {
   Object.assign(process.env, ctx.account.env(), {
@@ -20,12 +17,7 @@ beforeAll(async () => {
     POWERTOOLS_LOG_LEVEL: "WARN",
     POWERTOOLS_METRICS_DISABLED: "true",
   });
-  for (const name of ["cluster-event", "iam-event", "sweeper"]) {
-    const mod = (await import(pathToFileURL(`dist/functions/${name}/index.mjs`).href)) as {
-      handler: Handler;
-    };
-    handlers[name] = mod.handler;
-  }
+  Object.assign(handlers, await builtHandlers(["cluster-event", "iam-event", "sweeper"]));
 });
 
 afterEach(() => {

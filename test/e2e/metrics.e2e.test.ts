@@ -1,7 +1,6 @@
-import { readFileSync } from "node:fs";
-import { pathToFileURL } from "node:url";
 import { UntagRoleCommand } from "@aws-sdk/client-iam";
 import { beforeAll, describe, expect, it } from "vitest";
+import { type BuiltHandler, builtHandlers, sampleEvent } from "../support/bundles.js";
 import { alarmDimensions, captureEmf, emfMetrics } from "../support/emf.js";
 import { createCluster, createRole } from "../support/fixtures.js";
 import { ACCOUNT_ID, awsClientsFor, useLocalAccount } from "../support/local-account.js";
@@ -14,11 +13,10 @@ import { drainWorkQueue } from "../support/work-queue.js";
  * output (stdout, as Lambda ships it to CloudWatch) must carry each alarm's namespace, metric and
  * dimensions with a value that breaches it.
  */
-type Handler = (event: unknown) => Promise<unknown>;
 
 const ctx = useLocalAccount();
-const handlers: Record<string, Handler> = {};
-const sample = (name: string): any => JSON.parse(readFileSync(`events/${name}`, "utf8"));
+const handlers: Record<string, BuiltHandler> = {};
+const sample = sampleEvent;
 
 beforeAll(async () => {
   Object.assign(process.env, ctx.account.env(), {
@@ -30,12 +28,7 @@ beforeAll(async () => {
     DELETION_BUDGET_FLOOR: "1",
     DELETION_BUDGET_FRACTION: "0",
   });
-  for (const name of ["iam-event", "sweeper"]) {
-    const mod = (await import(pathToFileURL(`dist/functions/${name}/index.mjs`).href)) as {
-      handler: Handler;
-    };
-    handlers[name] = mod.handler;
-  }
+  Object.assign(handlers, await builtHandlers(["iam-event", "sweeper"]));
 });
 
 const LEAKY_TRUST = JSON.stringify({
