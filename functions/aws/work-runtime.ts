@@ -7,7 +7,8 @@ import type { MetricsPort, ReconcileSettings } from "../app/ports.js";
 import type { ReconcileClusterDeps } from "../app/reconcile-cluster.js";
 import { DEFAULT_BUDGET } from "../core/budget.js";
 import { admissionFromEnv } from "./admission-settings.js";
-import { endpointSettings, isLocalRun } from "./clients.js";
+import type { ApplyOptions } from "./apply.js";
+import { type AwsClients, endpointSettings, isLocalRun } from "./clients.js";
 import { EksClusterApi } from "./cluster-api.js";
 import { DynamoDeletionBudget } from "./deletion-budget.js";
 import { DynamoLeases, dynamoRoleLock, type LeaseOptions, type RoleLock } from "./leases.js";
@@ -38,6 +39,28 @@ export function catalogRoleLock(
   options: LeaseOptions = CATALOG_LEASE,
 ): RoleLock {
   return dynamoRoleLock(new DynamoLeases(db, indexTable), "reconcile-worker", options);
+}
+
+/**
+ * The reconcile use cases' EKS, IAM and DynamoDB adapters, wired as deployed: a role EKS cannot
+ * see yet is retried only while IAM says it is propagation, and catalog roles, shared by clusters
+ * whose workers run at once, have one writer per role (the lease).
+ */
+export function reconcileAdapters(
+  clients: Pick<AwsClients, "eks" | "iam">,
+  db: DynamoDBClient,
+  tables: { index: string; budget: string },
+  options: { accountId?: string; budget: { floor: number; fraction: number }; apply?: Partial<ApplyOptions> },
+) {
+  return {
+    clusters: new EksClusterApi(clients.eks, {
+      roleCheck: iamRoleCheck(clients.iam, options.accountId),
+      ...options.apply,
+    }),
+    roles: new IamRoleDirectory(clients.iam, catalogRoleLock(db, tables.index)),
+    index: new DynamoTemplateIndex(db, tables.index),
+    budget: new DynamoDeletionBudget(db, tables.budget, options.budget),
+  };
 }
 
 /** Environment of the work-queue functions (validated once per cold start). */
@@ -81,17 +104,15 @@ export function createWorkRuntime(source: NodeJS.ProcessEnv = process.env): Work
   pacedClients(db, env, { eks: base.deps.clients.eks, iam: base.deps.clients.iam });
   const sqs = new SQSClient(common);
   const deps = {
-    // a role EKS cannot see yet is retried only while IAM says it is propagation
-    clusters: new EksClusterApi(base.deps.clients.eks, {
-      roleCheck: iamRoleCheck(base.deps.clients.iam, base.env.ACCOUNT_ID),
-    }),
-    // catalog roles are shared by clusters whose workers run at once: one writer per role
-    roles: new IamRoleDirectory(base.deps.clients.iam, catalogRoleLock(db, env.TEMPLATE_INDEX_TABLE)),
-    index: new DynamoTemplateIndex(db, env.TEMPLATE_INDEX_TABLE),
-    budget: new DynamoDeletionBudget(db, env.DELETION_BUDGET_TABLE, {
-      floor: env.DELETION_BUDGET_FLOOR,
-      fraction: env.DELETION_BUDGET_FRACTION,
-    }),
+    ...reconcileAdapters(
+      base.deps.clients,
+      db,
+      { index: env.TEMPLATE_INDEX_TABLE, budget: env.DELETION_BUDGET_TABLE },
+      {
+        ...(base.env.ACCOUNT_ID ? { accountId: base.env.ACCOUNT_ID } : {}),
+        budget: { floor: env.DELETION_BUDGET_FLOOR, fraction: env.DELETION_BUDGET_FRACTION },
+      },
+    ),
     queue: new SqsWorkQueue(sqs, env.WORK_QUEUE_URL),
     publisher: base.deps.publisher,
     metrics: metricsPort(base.metrics),

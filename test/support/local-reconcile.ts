@@ -10,13 +10,8 @@ import { reconcileCluster } from "../../functions/app/reconcile-cluster.js";
 import { refreshTemplate } from "../../functions/app/refresh-template.js";
 import { indexedRole, isIndexedRole } from "../../functions/app/template-roles.js";
 import type { ApplyOptions } from "../../functions/aws/apply.js";
-import { EksClusterApi } from "../../functions/aws/cluster-api.js";
-import { DynamoDeletionBudget } from "../../functions/aws/deletion-budget.js";
 import { memoryPublisher } from "../../functions/aws/events.js";
-import { iamRoleCheck } from "../../functions/aws/role-check.js";
-import { IamRoleDirectory } from "../../functions/aws/role-directory.js";
-import { DynamoTemplateIndex } from "../../functions/aws/template-index.js";
-import { catalogRoleLock } from "../../functions/aws/work-runtime.js";
+import { reconcileAdapters } from "../../functions/aws/work-runtime.js";
 import { DEFAULT_ADMISSION } from "../../functions/core/admission.js";
 import { DEFAULT_BUDGET } from "../../functions/core/budget.js";
 import { localWorkEnv } from "../../local/work-resources.js";
@@ -64,13 +59,16 @@ export function localReconciler(
     credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
   });
   const publisher = memoryPublisher();
-  const clusters = new EksClusterApi(clients.eks, {
-    roleCheck: iamRoleCheck(clients.iam, accountId),
-    ...options.apply,
-  });
-  // as deployed: one writer per catalog role across the concurrent workers of different clusters
-  const roles = new IamRoleDirectory(clients.iam, catalogRoleLock(db, env.TEMPLATE_INDEX_TABLE ?? ""));
-  const index = options.index ?? new DynamoTemplateIndex(db, env.TEMPLATE_INDEX_TABLE ?? "");
+  const tables = { index: env.TEMPLATE_INDEX_TABLE ?? "", budget: env.DELETION_BUDGET_TABLE ?? "" };
+  // as deployed (role check, catalog role lease); the budget's settings are each run's
+  const wired = (budget = DEFAULT_BUDGET) =>
+    reconcileAdapters(clients, db, tables, {
+      accountId,
+      budget,
+      ...(options.apply ? { apply: options.apply } : {}),
+    });
+  const { clusters, roles } = wired();
+  const index = options.index ?? wired().index;
   const run = async (request: LocalRun = {}): Promise<AccountSummary> => {
     const settings = {
       accountId,
@@ -82,8 +80,7 @@ export function localReconciler(
     const now = options.now ?? (() => new Date());
     if (request.dryRun)
       return await planAccount({ clusters, roles, log: quiet, now }, settings, request.clusters);
-    const budget =
-      options.budget ?? new DynamoDeletionBudget(db, env.DELETION_BUDGET_TABLE ?? "", settings.budget);
+    const budget = options.budget ?? wired(settings.budget).budget;
     const deps = { clusters, roles, index, budget, publisher, metrics: { count() {} }, log: quiet, now };
     let names: string[];
     if (request.role) {
