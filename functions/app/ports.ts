@@ -58,6 +58,8 @@ export interface TemplateIndex {
   builtAt(): Promise<string | undefined>;
   clusters(): Promise<IndexedCluster[]>;
   cluster(name: string): Promise<IndexedCluster | undefined>;
+  /** the rows of the named clusters (absent when the index has none), in as few reads as it can */
+  clustersNamed(names: readonly string[]): Promise<Map<string, IndexedCluster>>;
   putCluster(cluster: IndexedCluster): Promise<void>;
   deleteCluster(name: string): Promise<void>;
 }

@@ -35,6 +35,9 @@ export class SnapshotIndex implements TemplateIndex {
   async cluster(): Promise<IndexedCluster | undefined> {
     return undefined;
   }
+  async clustersNamed(): Promise<Map<string, IndexedCluster>> {
+    return new Map();
+  }
   putRole(): Promise<void> {
     return this.refuse("putRole");
   }

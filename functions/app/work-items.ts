@@ -1,4 +1,5 @@
-import { BusyError } from "../core/errors.js";
+import { BusyError, errorMessage } from "../core/errors.js";
+import { readBatchIndex } from "./batch-index.js";
 import type { ReconcileSettings, WorkQueue } from "./ports.js";
 import { type ClusterResult, type ReconcileClusterDeps, reconcileCluster } from "./reconcile-cluster.js";
 
@@ -57,4 +58,59 @@ export async function handleClusterWork(
     deps.log.warn("cluster requeued: a shared resource is busy", { clusterName, reason: error.message });
     return { status: "requeued", reason: error.message };
   }
+}
+
+/** The items of one cluster in a batch (from `groupWorkRecords`). */
+export interface ClusterItems {
+  messageIds: string[];
+  sentAtMs: number[];
+}
+
+/** What the worker did with one batch. */
+export interface WorkBatchResult {
+  /** message ids to report as batchItemFailures (received again; FIFO holds the group's later items) */
+  failures: string[];
+  coalesced: number;
+  requeued: number;
+  outcomes: Map<string, ClusterWorkOutcome | { status: "failed"; error: string }>;
+}
+
+/**
+ * One worker invocation: the index is read once for the whole batch ({@link readBatchIndex}),
+ * then every cluster of the batch is handled at once ({@link handleClusterWork}); a cluster that
+ * fails reports all its items as failures. An index that cannot be read fails every item: nothing
+ * is planned from a read that did not happen.
+ */
+export async function handleWorkBatch(
+  deps: ReconcileClusterDeps & { queue: WorkQueue },
+  settings: ReconcileSettings,
+  groups: ReadonlyMap<string, ClusterItems>,
+): Promise<WorkBatchResult> {
+  const result: WorkBatchResult = { failures: [], coalesced: 0, requeued: 0, outcomes: new Map() };
+  const fail = (clusterName: string, items: ClusterItems, error: unknown) => {
+    deps.log.error("reconcile failed", { clusterName, error: errorMessage(error) });
+    result.failures.push(...items.messageIds);
+    result.outcomes.set(clusterName, { status: "failed", error: errorMessage(error) });
+  };
+  let index: Awaited<ReturnType<typeof readBatchIndex>>;
+  try {
+    index = await readBatchIndex(deps.index, [...groups.keys()]);
+  } catch (error) {
+    for (const [clusterName, items] of groups) fail(clusterName, items, error);
+    return result;
+  }
+  const batchDeps = { ...deps, index };
+  await Promise.all(
+    [...groups].map(async ([clusterName, items]) => {
+      try {
+        const out = await handleClusterWork(batchDeps, settings, clusterName, items.sentAtMs);
+        result.outcomes.set(clusterName, out);
+        if (out.status === "coalesced") result.coalesced += items.messageIds.length;
+        if (out.status === "requeued") result.requeued += items.messageIds.length;
+      } catch (error) {
+        fail(clusterName, items, error);
+      }
+    }),
+  );
+  return result;
 }

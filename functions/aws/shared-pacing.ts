@@ -213,6 +213,9 @@ export class SharedPacer implements Pacer {
   }
 
   private async refill(family: PacedFamily, s: FamilyState): Promise<void> {
+    // callers that start together (a batch's clusters, a cluster's parallel reads) reach take()
+    // within one turn of the event loop: count them all into this lease, not only the first
+    await new Promise((resolve) => setImmediate(resolve));
     const { rate, interval, tolerance } = this.shape(family);
     const now = this.clock() * 1000;
     s.recent = s.recent.filter((t) => t > now - 1e6);

@@ -1,4 +1,5 @@
 import {
+  BatchGetItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
@@ -145,6 +146,36 @@ export class DynamoTemplateIndex implements TemplateIndex {
       }),
     );
     return out.Item?.data?.S ? (JSON.parse(out.Item.data.S) as IndexedCluster) : undefined;
+  }
+
+  /**
+   * One consistent BatchGetItem per 100 names; keys DynamoDB leaves unprocessed (throughput) are
+   * asked once more in a batch, then one GetItem each, so a busy table costs reads, never a row.
+   */
+  async clustersNamed(names: readonly string[]): Promise<Map<string, IndexedCluster>> {
+    const rows = new Map<string, IndexedCluster>();
+    const unique = [...new Set(names)];
+    for (let i = 0; i < unique.length; i += 100) {
+      let keys = unique.slice(i, i + 100).map((name) => ({ pk: { S: CLUSTER }, sk: { S: name } }));
+      for (let attempt = 0; attempt < 2 && keys.length > 0; attempt++) {
+        const out = await this.db.send(
+          new BatchGetItemCommand({
+            RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
+          }),
+        );
+        for (const item of out.Responses?.[this.tableName] ?? [])
+          if (item.data?.S) {
+            const row = JSON.parse(item.data.S) as IndexedCluster;
+            rows.set(row.name, row);
+          }
+        keys = (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof keys;
+      }
+      for (const key of keys) {
+        const row = await this.cluster(key.sk.S);
+        if (row) rows.set(row.name, row);
+      }
+    }
+    return rows;
   }
 
   async putCluster(cluster: IndexedCluster): Promise<void> {

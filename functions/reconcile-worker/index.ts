@@ -1,14 +1,13 @@
 import type { SQSBatchResponse } from "aws-lambda";
-import { handleClusterWork } from "../app/work-items.js";
+import { handleWorkBatch } from "../app/work-items.js";
 import { groupWorkRecords, sqsEventSchema } from "../app/work-records.js";
 import { createWorkRuntime, type WorkRuntime } from "../aws/work-runtime.js";
-import { errorMessage } from "../core/errors.js";
 
 let runtime: WorkRuntime | undefined;
 
 /**
- * The queue worker (SQS event source mapping, ReportBatchItemFailures): one reconcile per cluster
- * in the batch, however many items named it, none when a completed reconcile already started after
+ * The queue worker (SQS event source mapping, ReportBatchItemFailures): one read of the index for
+ * the batch, one reconcile per cluster in it, however many items named it, none when a completed reconcile already started after
  * they were sent; a cluster whose shared resource is busy is requeued; a cluster that fails reports
  * all its items as failures (FIFO: its later items wait); malformed items are acknowledged with a
  * logged reason.
@@ -24,21 +23,7 @@ export const handler = async (event: unknown): Promise<SQSBatchResponse> => {
   const { groups, rejected } = groupWorkRecords(parsed.data.Records);
   for (const r of rejected) rt.base.logger.warn("work item rejected", { ...r });
   const settings = await rt.settings();
-  const failures: string[] = [];
-  let coalesced = 0;
-  let requeued = 0;
-  await Promise.all(
-    [...groups].map(async ([clusterName, { messageIds, sentAtMs }]) => {
-      try {
-        const out = await handleClusterWork(rt.deps, settings, clusterName, sentAtMs);
-        if (out.status === "coalesced") coalesced += messageIds.length;
-        if (out.status === "requeued") requeued += messageIds.length;
-      } catch (error) {
-        rt.base.logger.error("reconcile failed", { clusterName, error: errorMessage(error) });
-        failures.push(...messageIds);
-      }
-    }),
-  );
+  const { failures, coalesced, requeued } = await handleWorkBatch(rt.deps, settings, groups);
   rt.deps.metrics.count("WorkItemsRejected", rejected.length);
   rt.deps.metrics.count("WorkItemsCoalesced", coalesced);
   rt.deps.metrics.count("WorkItemsRequeued", requeued);

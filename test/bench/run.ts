@@ -21,7 +21,7 @@ import pLimit from "p-limit";
 import { enqueueSweep } from "../../functions/app/enqueue-sweep.js";
 import type { ReconcileSettings } from "../../functions/app/ports.js";
 import { type ReconcileClusterDeps, reconcileCluster } from "../../functions/app/reconcile-cluster.js";
-import { handleClusterItems } from "../../functions/app/work-items.js";
+import { handleWorkBatch } from "../../functions/app/work-items.js";
 import { groupWorkRecords, sqsEventSchema } from "../../functions/app/work-records.js";
 import { EksClusterApi } from "../../functions/aws/cluster-api.js";
 import { DynamoDeletionBudget } from "../../functions/aws/deletion-budget.js";
@@ -63,6 +63,11 @@ const cli = new Command("bench")
     "steady-state fleets, clusters x associations per cluster (default 10x20,50x100 and, unless --quick, 200x200); the largest also gets the one-cluster re-tag row",
     parseSizes,
   )
+  .option(
+    "--rows <list>",
+    "the rows to run, comma-separated: steady (with the one-cluster re-tag), drift, onboarding, retag, iam (default all)",
+    (v) => v.split(",").map((r) => r.trim()),
+  )
   .option("--roles <n>", "roles of the IAM-calls-per-sweep row (default 500 with --quick, else 2000)", (v) =>
     Number(v),
   )
@@ -75,7 +80,12 @@ const opts = cli.opts<{
   workers: number;
   sizes?: [number, number][];
   roles?: number;
+  rows?: string[];
 }>();
+const ROWS = ["steady", "drift", "onboarding", "retag", "iam"];
+for (const r of opts.rows ?? [])
+  if (!ROWS.includes(r)) throw new Error(`--rows: "${r}" is not one of ${ROWS.join(", ")}`);
+const want = (r: string) => !opts.rows || opts.rows.includes(r);
 
 function parseSizes(value: string): [number, number][] {
   return value.split(",").map((pair) => {
@@ -187,11 +197,9 @@ const paceTrace = { first: Number.POSITIVE_INFINITY, last: 0 };
  * `container`, each invocation runs in an execution environment of its own, as Lambda runs
  * them: a free one is reused, else a new one is made (its own clients and pacer, local state).
  */
-async function drain(
-  deps: ReconcileClusterDeps,
-  container?: () => ReconcileClusterDeps,
-): Promise<{ clusters: number }> {
-  const free: ReconcileClusterDeps[] = [];
+type WorkDeps = ReturnType<typeof workDeps>;
+async function drain(deps: WorkDeps, container?: () => WorkDeps): Promise<{ clusters: number }> {
+  const free: WorkDeps[] = [];
   const sqs = new SQSClient(common);
   const out = await drainQueue({
     sqs,
@@ -202,17 +210,9 @@ async function drain(
     visibilityTimeout: 900,
     worker: async (event) => {
       const { groups } = groupWorkRecords(sqsEventSchema.parse(event).Records);
-      const failures: string[] = [];
       const env = container ? (free.pop() ?? container()) : deps;
-      await Promise.all(
-        [...groups].map(async ([cluster, g]) => {
-          try {
-            await handleClusterItems(env, settings, cluster, g.sentAtMs);
-          } catch {
-            failures.push(...g.messageIds);
-          }
-        }),
-      );
+      // the worker's use case, as the handler runs it
+      const { failures } = await handleWorkBatch(env, settings, groups);
       if (container) free.push(env);
       return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
     },
@@ -337,7 +337,7 @@ const sizes: [number, number][] =
       ]);
 let peakRssMb = 0;
 
-for (const [clusters, perCluster] of sizes) {
+for (const [clusters, perCluster] of want("steady") ? sizes : []) {
   log(`steady state ${clusters}×${perCluster}: seeding…`);
   await freshFleet(clusters, perCluster);
   const sampler = setInterval(() => {
@@ -410,7 +410,7 @@ for (const [clusters, perCluster] of sizes) {
   }
 }
 
-{
+if (want("drift")) {
   log("drift repair 50×100 (10 % wrong or missing)…");
   await freshFleet(50, 100);
   const other = `arn:aws:iam::${ACCOUNT}:role${DEFAULT_TEMPLATE_PATH}c-app-001`;
@@ -425,7 +425,7 @@ for (const [clusters, perCluster] of sizes) {
   runs.push(run);
 }
 
-{
+if (want("onboarding")) {
   // the production way: the new templates' CreateRole events reach iam-event (the roles enter
   // the index; no cluster selects them yet), then the cluster's CreateCluster event onboards it
   log("cluster onboarding with 20 bindings…");
@@ -453,7 +453,7 @@ for (const [clusters, perCluster] of sizes) {
   runs.push(run);
 }
 
-{
+if (want("retag")) {
   log("one role re-tagged across 50 clusters…");
   await freshFleet(50, 20);
   const added = { "pod-identity/bind-2": Array.from({ length: 10 }, (_, i) => `added/sa-${i}`).join(" ") };
@@ -477,7 +477,7 @@ for (const [clusters, perCluster] of sizes) {
 }
 
 const iamPerSweep: Record<string, number> = {};
-{
+if (want("iam")) {
   const roles = opts.roles ?? (opts.quick ? 500 : 2000);
   log(`IAM calls per sweep at ${roles} roles…`);
   await control("POST", "reset");
@@ -596,9 +596,10 @@ if (opts.json) {
       ]),
     )}\n`,
   );
-  process.stdout.write(
-    `IAM calls per sweep at ${iamPerSweep.roles} roles: GetAccountAuthorizationDetails ${iamPerSweep.getAccountAuthorizationDetails} here (moto: one page; ${iamPerSweep.getAccountAuthorizationDetailsAtAwsPageSize} at AWS's 1,000 per page) vs ListRoles + ListRoleTags ${iamPerSweep.listRolesPlusListRoleTags} (ListRoles ${iamPerSweep.listRoles}, ListRoleTags ${iamPerSweep.listRoleTags}, GetRole for the boundary of tagged roles ${iamPerSweep.getRoleForBoundary})\n`,
-  );
+  if (iamPerSweep.roles)
+    process.stdout.write(
+      `IAM calls per sweep at ${iamPerSweep.roles} roles: GetAccountAuthorizationDetails ${iamPerSweep.getAccountAuthorizationDetails} here (moto: one page; ${iamPerSweep.getAccountAuthorizationDetailsAtAwsPageSize} at AWS's 1,000 per page) vs ListRoles + ListRoleTags ${iamPerSweep.listRolesPlusListRoleTags} (ListRoles ${iamPerSweep.listRoles}, ListRoleTags ${iamPerSweep.listRoleTags}, GetRole for the boundary of tagged roles ${iamPerSweep.getRoleForBoundary})\n`,
+    );
   process.stdout.write(`Peak RSS of the benchmarking process: ${round(peakRssMb, 1)} MB\n`);
   process.stdout.write(
     `${renderTable(

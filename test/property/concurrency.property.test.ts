@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { enqueueSweep } from "../../functions/app/enqueue-sweep.js";
 import { refreshTemplate } from "../../functions/app/refresh-template.js";
-import { handleClusterItems } from "../../functions/app/work-items.js";
+import { handleWorkBatch } from "../../functions/app/work-items.js";
 import { budgetLimit } from "../../functions/core/budget.js";
 import { computeDesired } from "../../functions/core/desired.js";
 import type { AssociationInfo } from "../../functions/core/model.js";
@@ -143,18 +143,27 @@ describe("concurrent triggers, workers and a person on the work-queue model", ()
           const worker = async (n: number) => {
             let redelivered = false;
             for (;;) {
-              const m = w.queue.receive();
-              if (!m) {
+              // one event of the event source mapping: batches of one to three clusters
+              const batch = w.queue.receiveBatch(1 + (n % 3));
+              if (batch.length === 0) {
                 if (triggersDone && w.queue.pending.length === 0 && w.queue.inFlight.size === 0) return;
                 await s.schedule(Promise.resolve(`idle-${n}`), `idle-${n}`);
                 continue;
               }
-              await handleClusterItems(w.deps, SETTINGS, m.item.clusterName, m.sentAt);
-              // at-least-once delivery: now and then the same items come again
-              if (!redelivered && m.ids[0]! % 3 === 0) {
-                redelivered = true;
-                w.queue.redeliver(m);
-              } else w.queue.ack(m);
+              const out = await handleWorkBatch(
+                w.deps,
+                SETTINGS,
+                new Map(batch.map((m) => [m.item.clusterName, { messageIds: [], sentAtMs: m.sentAt }])),
+              );
+              for (const [cluster, o] of out.outcomes)
+                if (o.status === "failed") throw new Error(`${cluster}: ${o.error}`);
+              for (const m of batch) {
+                // at-least-once delivery: now and then the same items come again
+                if (!redelivered && m.ids[0]! % 3 === 0) {
+                  redelivered = true;
+                  w.queue.redeliver(m);
+                } else w.queue.ack(m);
+              }
             }
           };
           const all = Promise.all(triggers.map(run)).then(() => {

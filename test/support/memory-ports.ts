@@ -213,6 +213,16 @@ export class MemoryIndex implements TemplateIndex {
   cluster(name: string) {
     return this.gate("index.cluster", () => structuredClone(this.clusterItems.get(name)));
   }
+  clustersNamed(names: readonly string[]) {
+    return this.gate("index.clustersNamed", () => {
+      const rows = new Map<string, IndexedCluster>();
+      for (const name of names) {
+        const row = this.clusterItems.get(name);
+        if (row) rows.set(name, structuredClone(row));
+      }
+      return rows;
+    });
+  }
   putCluster(c: IndexedCluster) {
     return this.gate("index.putCluster", () => void this.clusterItems.set(c.name, structuredClone(c)));
   }
@@ -287,6 +297,12 @@ export class MemoryQueue implements WorkQueue {
     for (const m of batch) this.pending.splice(this.pending.indexOf(m), 1);
     this.inFlight.add(group);
     return { item: first.item, sentAt: batch.map((m) => m.sentAt), ids: batch.map((m) => m.id) };
+  }
+  /** Up to `groups` groups' batches at once, as one event of the event source mapping. */
+  receiveBatch(groups = 10): { item: WorkItem; sentAt: number[]; ids: number[] }[] {
+    const batch: { item: WorkItem; sentAt: number[]; ids: number[] }[] = [];
+    for (let m = this.receive(); m; m = batch.length < groups ? this.receive() : undefined) batch.push(m);
+    return batch;
   }
   /** Done: the group is free again. */
   ack(m: { item: WorkItem }): void {

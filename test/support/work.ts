@@ -2,32 +2,47 @@ import { enqueueSweep } from "../../functions/app/enqueue-sweep.js";
 import type { ReconcileSettings } from "../../functions/app/ports.js";
 import type { ClusterResult } from "../../functions/app/reconcile-cluster.js";
 import { refreshTemplate } from "../../functions/app/refresh-template.js";
-import { handleClusterItems } from "../../functions/app/work-items.js";
+import { handleWorkBatch } from "../../functions/app/work-items.js";
 import { type memoryWorld, SETTINGS } from "./memory-ports.js";
 
 type World = ReturnType<typeof memoryWorld>;
 
 /**
- * Drains the memory queue with `workers` concurrent workers (one message in flight per cluster,
- * as the FIFO event source mapping delivers them); returns every cluster result.
+ * Drains the memory queue with `workers` concurrent workers, each taking batches of up to
+ * `groups` clusters (one batch in flight per cluster, as the FIFO event source mapping delivers
+ * them) through the worker's use case; returns every cluster result. A failed item is redelivered
+ * and fails the drain.
  */
-export async function drainMemory(world: World, workers = 4, settings: ReconcileSettings = SETTINGS) {
+export async function drainMemory(
+  world: World,
+  workers = 4,
+  settings: ReconcileSettings = SETTINGS,
+  groups = 3,
+) {
   const results: ClusterResult[] = [];
   const worker = async () => {
     for (;;) {
-      const m = world.queue.receive();
-      if (!m) {
+      const batch = world.queue.receiveBatch(groups);
+      if (batch.length === 0) {
         if (world.queue.inFlight.size === 0 && world.queue.pending.length === 0) return;
         await new Promise((r) => setImmediate(r));
         continue;
       }
-      try {
-        const out = await handleClusterItems(world.deps, settings, m.item.clusterName, m.sentAt);
-        if (out.status === "reconciled") results.push(out.result);
+      const out = await handleWorkBatch(
+        world.deps,
+        settings,
+        new Map(
+          batch.map((m) => [m.item.clusterName, { messageIds: m.ids.map(String), sentAtMs: m.sentAt }]),
+        ),
+      );
+      for (const m of batch) {
+        const outcome = out.outcomes.get(m.item.clusterName);
+        if (outcome?.status === "reconciled") results.push(outcome.result);
+        if (outcome?.status === "failed") {
+          world.queue.redeliver(m);
+          throw new Error(`${m.item.clusterName}: ${outcome.error}`);
+        }
         world.queue.ack(m);
-      } catch (error) {
-        world.queue.redeliver(m);
-        throw error;
       }
     }
   };

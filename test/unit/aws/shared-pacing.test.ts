@@ -68,4 +68,29 @@ describe("shared pacer", () => {
     // Assess: one lease per call, nothing lost but the prefetched slots of an idle process
     expect(store.leases).toBe(3);
   });
+
+  it("callers that arrive together share one lease", async () => {
+    // Prepare: 100 requests/s; a lease takes 5 ms
+    const clock = { t: 1_800_000_000_000 };
+    const store = slowStore(clock, 5);
+    const pacer = new SharedPacer(
+      store,
+      { ...sharedRates(1), "eks-read": 100 },
+      {
+        clock: () => clock.t,
+        sleep: async (ms) => {
+          clock.t += ms;
+        },
+      },
+    );
+
+    // Act: ten callers, each a few promise turns deep (as behind an SDK middleware stack)
+    const deep = async (n: number): Promise<number> =>
+      n === 0 ? await pacer.take("eks-read") : await deep(n - 1);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => deep(i)));
+
+    // Assess
+    expect(store.leases).toBe(1);
+    expect(pacer.stats).toMatchObject({ leases: 1, taken: 10, wasted: 0 });
+  });
 });
