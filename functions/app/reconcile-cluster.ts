@@ -6,7 +6,7 @@ import { errorMessage, TransientError } from "../core/errors.js";
 import { DETAIL_TYPES } from "../core/events.js";
 import type { Finding } from "../core/findings.js";
 import type { AssociationInfo, ClusterInfo, RoleInfo } from "../core/model.js";
-import { isManaged, type PlannedChange, planWithoutBreaker } from "../core/plan.js";
+import { isManaged, type PlannedChange, planChanges } from "../core/plan.js";
 import { TAG } from "../core/tags.js";
 import { countFindings } from "./finding-metrics.js";
 import type {
@@ -158,7 +158,7 @@ export async function reconcileCluster(
       accountId: settings.accountId,
       ...(settings.admission ? { admission: settings.admission } : {}),
     });
-    const plan = planWithoutBreaker(state, actual, {
+    const plan = planChanges(state, actual, {
       clusterName,
       ...(settings.adoptUnmanaged ? { adoptUnmanaged: true } : {}),
     });
@@ -275,7 +275,7 @@ async function applyPlan(
   cluster: ClusterInfo,
   roles: readonly IndexedRole[],
   catalog: ReturnType<typeof catalogRequests>,
-  plan: ReturnType<typeof planWithoutBreaker>,
+  plan: ReturnType<typeof planChanges>,
   result: ClusterResult,
 ): Promise<number> {
   const push = (r: ChangeReport) => result.changes.push(r);
@@ -352,7 +352,7 @@ async function applyPlan(
 async function applyDeletions(
   deps: ReconcileClusterDeps,
   clusterName: string,
-  plan: ReturnType<typeof planWithoutBreaker>,
+  plan: ReturnType<typeof planChanges>,
   confirmed: (items: Delete[]) => Promise<Delete[]>,
   result: ClusterResult,
 ): Promise<void> {

@@ -16,40 +16,25 @@ export type PlannedChange =
     }
   | { kind: "delete"; actual: AssociationInfo; reason: string };
 
-/** What the reconciler would do, and why not more. */
-export interface Plan {
-  changes: PlannedChange[];
-  unchanged: number;
-  findings: Finding[];
-  breakerTripped: boolean;
-  /** managed associations in scope (the breaker's base) */
-  managedInScope: number;
-}
-
-/** Deletion circuit breaker: at most max(floor, fraction × managed) deletions in one run. */
-export interface BreakerSettings {
-  floor: number;
-  fraction: number;
-}
-
-export const DEFAULT_BREAKER: BreakerSettings = { floor: 5, fraction: 0.1 };
-
 export interface PlanOptions {
-  breaker?: BreakerSettings;
   /** take over unmanaged associations that the tags claim (default: leave them, with a finding) */
   adoptUnmanaged?: boolean;
   /** only changes involving this role (as desired source or actual source tag) */
   roleName?: string;
-  /** only this cluster (reconcile plans cluster by cluster as their reads complete) */
+  /** only this cluster (the worker plans one cluster at a time) */
   clusterName?: string;
 }
 
-/** A plan before the breaker: creates and updates, and the deletions the breaker will judge. */
-export interface PartialPlan {
+/**
+ * A plan: creates and updates, and apart from them the deletions, which the account-wide
+ * deletion budget judges before any is made.
+ */
+export interface Plan {
   changes: PlannedChange[];
   deletions: Extract<PlannedChange, { kind: "delete" }>[];
   unchanged: number;
   findings: Finding[];
+  /** managed associations in scope (the budget's base) */
   managedInScope: number;
 }
 
@@ -70,19 +55,14 @@ function differences(d: DesiredAssociation, a: AssociationInfo): string[] {
 /**
  * Plans the changes that bring `actual` (every association of the clusters in scope, described)
  * to the desired state. Never touches an association without the managed-by tag (unless adopting)
- * nor one with an ownerArn; never changes opted-out or not-ready clusters; held slots stay as they
- * are; too many deletions trip the breaker and no deletion happens at all.
+ * nor one with an ownerArn; never changes opted-out or not-ready clusters; held slots and the
+ * associations of frozen templates stay as they are.
  */
-export function planChanges(state: DesiredState, actual: AssociationInfo[], options: PlanOptions = {}): Plan {
-  return withBreaker(planWithoutBreaker(state, actual, options), options.breaker ?? DEFAULT_BREAKER);
-}
-
-/** The plan's creates, updates and candidate deletions, the breaker not yet applied. */
-export function planWithoutBreaker(
+export function planChanges(
   state: DesiredState,
   allActual: AssociationInfo[],
   options: PlanOptions = {},
-): PartialPlan {
+): Plan {
   const findings: Finding[] = [];
   const changes: PlannedChange[] = [];
   const deletions: Extract<PlannedChange, { kind: "delete" }>[] = [];
@@ -169,33 +149,4 @@ export function planWithoutBreaker(
   }
 
   return { changes, deletions, unchanged, findings, managedInScope };
-}
-
-/**
- * The deletion circuit breaker over whole runs: at most max(floor, fraction × managed in scope)
- * deletions, else none at all and a finding.
- */
-export function withBreaker(
-  parts: PartialPlan | PartialPlan[],
-  breaker: BreakerSettings = DEFAULT_BREAKER,
-): Plan {
-  const list = Array.isArray(parts) ? parts : [parts];
-  const changes = list.flatMap((p) => p.changes);
-  const deletions = list.flatMap((p) => p.deletions);
-  const findings = list.flatMap((p) => p.findings);
-  const managedInScope = list.reduce((n, p) => n + p.managedInScope, 0);
-  let unchanged = list.reduce((n, p) => n + p.unchanged, 0);
-  const limit = Math.max(breaker.floor, Math.floor(breaker.fraction * managedInScope));
-  const breakerTripped = deletions.length > limit;
-  if (breakerTripped) {
-    findings.push({
-      code: "BREAKER_TRIPPED",
-      severity: "error",
-      message: `${deletions.length} deletions planned, more than the limit of ${limit} (max(${breaker.floor}, ${Math.round(breaker.fraction * 100)}% of ${managedInScope} managed)); no association is deleted in this run`,
-    });
-    unchanged += deletions.length;
-  } else {
-    changes.push(...deletions);
-  }
-  return { changes, unchanged, findings, breakerTripped, managedInScope };
 }

@@ -107,8 +107,8 @@ describe("plan properties", () => {
       fc.property(fleet, (f) => {
         const { clusters, roles, actual } = build(f);
         const state = computeDesired({ clusters, roles, accountId: ACCOUNT });
-        const plan = planChanges(state, actual, { breaker: { floor: 1000, fraction: 1 } });
-        for (const c of plan.changes) {
+        const plan = planChanges(state, actual);
+        for (const c of [...plan.changes, ...plan.deletions]) {
           if (c.kind === "create") continue;
           expect(isManaged(c.actual)).toBe(true);
           if (c.kind === "delete") expect(state.desired.has(slotKey(c.actual))).toBe(false);
@@ -123,24 +123,9 @@ describe("plan properties", () => {
       fc.property(fleet, (f) => {
         const { clusters, roles, actual } = build(f);
         const state = computeDesired({ clusters, roles, accountId: ACCOUNT });
-        const first = planChanges(state, actual, { breaker: { floor: 1000, fraction: 1 } });
-        const second = planChanges(state, simulate(actual, first.changes), {
-          breaker: { floor: 1000, fraction: 1 },
-        });
-        expect(second.changes).toEqual([]);
-      }),
-      { seed: SEED, numRuns: 400 },
-    );
-  });
-
-  it("never deletes more than the breaker allows", () => {
-    fc.assert(
-      fc.property(fleet, fc.integer({ min: 0, max: 5 }), (f, floor) => {
-        const { clusters, roles, actual } = build(f);
-        const state = computeDesired({ clusters, roles, accountId: ACCOUNT });
-        const plan = planChanges(state, actual, { breaker: { floor, fraction: 0.1 } });
-        const deletes = plan.changes.filter((c) => c.kind === "delete").length;
-        expect(deletes).toBeLessThanOrEqual(Math.max(floor, Math.floor(0.1 * plan.managedInScope)));
+        const first = planChanges(state, actual);
+        const second = planChanges(state, simulate(actual, [...first.changes, ...first.deletions]));
+        expect([...second.changes, ...second.deletions]).toEqual([]);
       }),
       { seed: SEED, numRuns: 400 },
     );
