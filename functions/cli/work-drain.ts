@@ -54,6 +54,11 @@ export async function drainQueue(options: {
   region?: string;
   /** seconds a received batch stays invisible (default 60; the stack uses six times the worker's timeout) */
   visibilityTimeout?: number;
+  /**
+   * the drain polls from the start, as the event source mapping always does, and ends only once
+   * this has settled (the enqueue it drains) and the queue is empty
+   */
+  until?: Promise<unknown>;
 }): Promise<DrainResult> {
   const { sqs, queueUrl } = options;
   const arn = (
@@ -67,6 +72,11 @@ export async function drainQueue(options: {
     deadLettered: 0,
     clusters: [],
   };
+  let enqueued = options.until === undefined;
+  const settle = () => {
+    enqueued = true;
+  };
+  options.until?.then(settle, settle);
   const clusters = new Set<string>();
   const inFlight = new Set<string>();
   /** pollers waiting for an in-flight batch to end */
@@ -110,7 +120,7 @@ export async function drainQueue(options: {
       );
       const received = out.Messages ?? [];
       if (received.length === 0) {
-        if (inFlight.size === 0 && (await remaining()) === 0) return;
+        if (enqueued && inFlight.size === 0 && (await remaining()) === 0) return;
         // while batches are in flight, new messages come from their end (failures made visible,
         // items they enqueue): wait for one to end, at most 250 ms, rather than spin every 20 ms
         // (the event source mapping long-polls; a spin costs the workers CPU)
