@@ -92,6 +92,7 @@ export async function handleWorkBatch(
     result.failures.push(...items.messageIds);
     result.outcomes.set(clusterName, { status: "failed", error: errorMessage(error) });
   };
+  if (groups.size === 0) return result;
   let index: Awaited<ReturnType<typeof readBatchIndex>>;
   try {
     index = await readBatchIndex(deps.index, [...groups.keys()]);

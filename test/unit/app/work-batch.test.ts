@@ -47,6 +47,19 @@ describe("a worker batch", () => {
     expect(calls.get("index.cluster")).toBeUndefined();
   });
 
+  it("reads nothing for a batch whose every item was rejected", async () => {
+    // Prepare
+    const { calls, gate } = counting();
+    const w = memoryWorld(gate);
+
+    // Act
+    const out = await handleWorkBatch(w.deps, SETTINGS, new Map());
+
+    // Assess
+    expect(out).toMatchObject({ failures: [], coalesced: 0, requeued: 0 });
+    expect(calls.size).toBe(0);
+  });
+
   it("coalesces from the rows it read: items sent before the last reconcile started do nothing", async () => {
     // Prepare: a reconciled cluster; one item sent long before that reconcile, one after
     const w = memoryWorld();
