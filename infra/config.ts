@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PACED_FAMILIES, parseRates } from "../functions/aws/pacing.js";
 import { partitionOfRegion } from "../functions/core/partition.js";
 
 /** Deployment settings, from typed stack props or CDK context (`-c key=value`). */
@@ -7,9 +8,25 @@ export const autopilotConfigSchema = z.object({
   dryRun: z.coerce.boolean().default(false),
   /** EventBridge schedule expression of the sweep */
   sweepSchedule: z.string().default("rate(30 minutes)"),
-  /** deletion circuit breaker: at most max(floor, fraction × managed) deletions per run */
+  /** account-wide deletion budget: at most max(floor, fraction × managed) deletions per hour */
   deletionLimitFloor: z.coerce.number().int().min(0).default(5),
   deletionLimitFraction: z.coerce.number().min(0).max(1).default(0.1),
+  /** share of each API family's rate the automation uses on its own (0 < share ≤ 1) */
+  pacingShare: z.coerce.number().gt(0).max(1).default(0.5),
+  /**
+   * the account's rate of each API family in requests per second, `family=rate` comma-separated
+   * (families not named keep their defaults: EKS reads 20, writes 5, IAM 20 each, LookupEvents 2)
+   */
+  pacingRates: z
+    .string()
+    .default("")
+    .superRefine((text, ctx) => {
+      try {
+        parseRates(text);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+      }
+    }),
   /** install eks-pod-identity-agent where a cluster gets its first association */
   installAgent: z.coerce.boolean().default(true),
   /** take over unmanaged associations that templates claim */
@@ -74,4 +91,17 @@ export function configFromContext(get: (key: string) => unknown): AutopilotConfi
   if (!parsed.success)
     throw new Error(`invalid pod-identity-autopilot configuration: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
+}
+
+/**
+ * The API rates each regional stack paces itself on: the configured rates, with IAM's divided
+ * among the regions. IAM is global (one rate per account) while each region's stack keeps its own
+ * schedule, so each region gets its part and all regions together stay within the share.
+ */
+export function regionalPacingRates(config: Pick<AutopilotConfig, "pacingRates" | "regions">): string {
+  const rates = parseRates(config.pacingRates);
+  return PACED_FAMILIES.map((family) => {
+    const rate = family.startsWith("iam-") ? rates[family] / config.regions.length : rates[family];
+    return `${family}=${rate}`;
+  }).join(",");
 }

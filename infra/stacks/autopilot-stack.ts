@@ -13,7 +13,7 @@ import type { Construct } from "constructs";
 import { METRICS_NAMESPACE, METRICS_SERVICE } from "../../functions/aws/runtime.js";
 import { CATALOG_ROLE_PATH } from "../../functions/core/catalog.js";
 import { EKS_EVENT_NAMES, IAM_EVENT_NAMES } from "../../functions/core/events.js";
-import { AUTOPILOT_BUS_NAME, type AutopilotConfig } from "../config.js";
+import { AUTOPILOT_BUS_NAME, type AutopilotConfig, regionalPacingRates } from "../config.js";
 import { AutopilotFunction } from "../constructs/autopilot-function.js";
 import { catalogRoleStatements } from "../constructs/catalog-roles.js";
 import { ClusterWaitLoop } from "../constructs/cluster-wait-loop.js";
@@ -120,8 +120,8 @@ export class PodIdentityAutopilotStack extends Stack {
       ...this.work.environment,
       DELETION_BUDGET_FLOOR: String(config.deletionLimitFloor),
       DELETION_BUDGET_FRACTION: String(config.deletionLimitFraction),
-      PACING_SHARE: "0.5",
-      PACING_RATES: "eks-read=20,eks-write=5,iam-read=20,iam-write=20,cloudtrail-lookup=2",
+      PACING_SHARE: String(config.pacingShare),
+      PACING_RATES: regionalPacingRates(config),
       EVENT_BUS_NAME: this.bus.eventBusName,
       DRY_RUN: String(config.dryRun),
       ADOPT_UNMANAGED: String(config.adoptUnmanaged),

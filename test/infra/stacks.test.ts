@@ -180,6 +180,19 @@ describe("the work queue (issue 10)", () => {
     });
   });
 
+  it("paces every function at the configured share, IAM's global rates divided among the two regions", () => {
+    const fns = regional.findResources("AWS::Lambda::Function");
+    const paced = Object.entries(fns).filter(([id]) =>
+      /^(ClusterEvent|IamEvent|Sweeper|ReconcileWorker|Migration)Function/.test(id),
+    );
+    expect(paced).toHaveLength(5);
+    for (const [, fn] of paced)
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        PACING_SHARE: "0.5",
+        PACING_RATES: "eks-read=20,eks-write=5,iam-read=10,iam-write=10,cloudtrail-lookup=2",
+      });
+  });
+
   it("tells every reconciler function where the queue and the tables are", () => {
     const fns = regional.findResources("AWS::Lambda::Function");
     for (const [id, fn] of Object.entries(fns)) {
