@@ -50,16 +50,23 @@ export function eventTime(date: Date): string {
 
 /** responseElements.credentials.expiration as STS writes it in CloudTrail ("Apr 16, 2025, 3:46:56 AM"). */
 export function trailExpiration(date: Date): string {
-  return date.toLocaleString("en-US", {
-    timeZone: "UTC",
-    month: "short",
-    day: "numeric",
-    year: "numeric",
-    hour: "numeric",
-    minute: "2-digit",
-    second: "2-digit",
-    hour12: true,
-  });
+  return date
+    .toLocaleString("en-US", {
+      timeZone: "UTC",
+      month: "short",
+      day: "numeric",
+      year: "numeric",
+      hour: "numeric",
+      minute: "2-digit",
+      second: "2-digit",
+      hour12: true,
+    })
+    .replace(/\u202f/g, " ");
+}
+
+/** A date in IAM's responseElements as CloudTrail writes it ("Nov 22, 2026 9:14:05 AM": no comma before the time). */
+export function trailIamDate(date: Date): string {
+  return trailExpiration(date).replace(/, (\d+:)/, " $1");
 }
 
 function envelope(ctx: CallContext, eventSource: string, eventName: string): Record<string, unknown> {

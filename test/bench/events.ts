@@ -11,27 +11,10 @@ import type { Role } from "@aws-sdk/client-iam";
 import type { ClusterApi, WorkQueue } from "../../functions/app/ports.js";
 import { type RefreshTemplateDeps, refreshTemplate } from "../../functions/app/refresh-template.js";
 import { parseEksEvent, parseIamEvent } from "../../functions/core/cloudtrail.js";
-import { eventTime } from "../../local/cloudtrail-records.js";
+import { eventTime, trailIamDate } from "../../local/cloudtrail-records.js";
 
 type Json = Record<string, any>;
 const sample = (name: string): Json => JSON.parse(readFileSync(`events/${name}`, "utf8")) as Json;
-
-/** CloudTrail's text form of a date in IAM responseElements ("Nov 22, 2026 9:14:05 AM"). */
-function cloudTrailDate(d: Date): string {
-  return new Intl.DateTimeFormat("en-US", {
-    timeZone: "UTC",
-    month: "short",
-    day: "numeric",
-    year: "numeric",
-    hour: "numeric",
-    minute: "2-digit",
-    second: "2-digit",
-    hour12: true,
-  })
-    .format(d)
-    .replace(/\u202f/g, " ")
-    .replace(/, (\d+:)/, " $1");
-}
 
 /** The sample's envelope with fresh ids and times. */
 function envelope(file: string, at: Date): Json {
@@ -72,7 +55,7 @@ export function createRoleEvent(
       roleName: role.RoleName,
       roleId: role.RoleId,
       arn: role.Arn,
-      createDate: cloudTrailDate(role.CreateDate ?? at),
+      createDate: trailIamDate(role.CreateDate ?? at),
       assumeRolePolicyDocument: encodeURIComponent(trust),
       tags: trailTags(tags),
     },
