@@ -37,6 +37,7 @@ import { catalogRoleLock } from "../../functions/aws/work-runtime.js";
 import { renderTable } from "../../functions/cli/tables.js";
 import { drainQueue } from "../../functions/cli/work-drain.js";
 import { DEFAULT_TEMPLATE_PATH } from "../../functions/core/admission.js";
+import { podIdentityTrust } from "../../local/sample-fleet.js";
 import { localWorkEnv } from "../../local/work-resources.js";
 import {
   createClusterEvent,
@@ -401,16 +402,7 @@ for (const [clusters, perCluster] of want("steady") ? sizes : []) {
     // (CreateRole with its tags) and its event goes through the iam-event use case
     log(`one-cluster role re-tag in ${clusters}×${perCluster}…`);
     const solo = clusterNames(clusters)[Math.min(7, clusters - 1)]!;
-    const trust = JSON.stringify({
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Effect: "Allow",
-          Principal: { Service: "pods.eks.amazonaws.com" },
-          Action: ["sts:AssumeRole", "sts:TagSession"],
-        },
-      ],
-    });
+    const trust = podIdentityTrust();
     const tags = { "pod-identity/bind": "solo/app", "pod-identity/clusters": `name:${solo}` };
     const created = await seedClients.iam.send(
       new CreateRoleCommand({
