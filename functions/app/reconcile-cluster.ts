@@ -511,25 +511,8 @@ function report(deps: ReconcileClusterDeps, result: ClusterResult): void {
   for (const f of result.findings)
     if (f.clusterName === result.clusterName) deps.publisher.publish(DETAIL_TYPES.finding, { ...f });
   countClusterMetrics(deps.metrics, result);
-  deps.publisher.publish(DETAIL_TYPES.reconcileCompleted, {
-    clusterName: result.clusterName,
-    created: result.created,
-    updated: result.updated,
-    deleted: result.deleted,
-    held: result.held,
-    stale: result.stale,
-    failed: result.failed,
-    unchanged: result.unchanged,
-    passes: result.passes,
-  });
-  deps.log.info("cluster reconciled", {
-    clusterName: result.clusterName,
-    created: result.created,
-    updated: result.updated,
-    deleted: result.deleted,
-    held: result.held,
-    stale: result.stale,
-    failed: result.failed,
-    passes: result.passes,
-  });
+  const { clusterName, created, updated, deleted, held, stale, failed, unchanged, passes } = result;
+  const summary = { clusterName, created, updated, deleted, held, stale, failed, unchanged, passes };
+  deps.publisher.publish(DETAIL_TYPES.reconcileCompleted, summary);
+  deps.log.info("cluster reconciled", summary);
 }
