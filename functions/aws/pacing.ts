@@ -45,7 +45,8 @@ export interface Pacer {
 /**
  * A token bucket as a virtual schedule (GCRA): each call reserves the next free slot, so waiting
  * callers go in order and the rate holds exactly; `burst` calls may go at once after a pause.
- * Local to one process: `SharedPacer` (shared-pacing.ts) is the account-wide one.
+ * Local to one process, so it holds a rate only while one process runs: the functions use
+ * `SharedPacer` (shared-pacing.ts); the tests use this as the per-process reference.
  */
 export class TokenBucket {
   private tat = 0;
@@ -100,29 +101,6 @@ export function sharedRates(
   return Object.fromEntries(PACED_FAMILIES.map((f) => [f, rates[f] * share])) as Record<PacedFamily, number>;
 }
 
-/**
- * One local bucket per family at `share` of its rate: per process only, so it holds the share
- * only while a single process runs (tests and the bench compare against it; functions use
- * `SharedPacer`).
- */
-export function familyBuckets(
-  share: number,
-  rates: Record<PacedFamily, number> = DEFAULT_FAMILY_RATES,
-  burstSeconds = 1,
-): Record<PacedFamily, TokenBucket> {
-  const out = {} as Record<PacedFamily, TokenBucket>;
-  for (const f of PACED_FAMILIES) {
-    const rate = rates[f] * share;
-    out[f] = new TokenBucket(rate, Math.max(1, rate * burstSeconds));
-  }
-  return out;
-}
-
-/** Local buckets as a pacer (one process's view only). */
-export function localPacer(buckets: Record<PacedFamily, TokenBucket>): Pacer {
-  return { take: (family) => buckets[family].take() };
-}
-
 /** The family of an EKS, IAM or CloudTrail operation: reads are Describe/List/Get. */
 export function familyOf(service: "eks" | "iam" | "cloudtrail", commandName: string): PacedFamily {
   if (service === "cloudtrail") return "cloudtrail-lookup";
@@ -138,15 +116,14 @@ export function familyOf(service: "eks" | "iam" | "cloudtrail", commandName: str
 export function pace(
   client: { middlewareStack: { addRelativeTo: MiddlewareAdder } },
   service: "eks" | "iam" | "cloudtrail",
-  pacer: Pacer | Record<PacedFamily, TokenBucket>,
+  pacer: Pacer,
 ): void {
-  const p: Pacer = "take" in pacer ? (pacer as Pacer) : localPacer(pacer as Record<PacedFamily, TokenBucket>);
   client.middlewareStack.addRelativeTo(
     (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
       async (args: unknown) => {
         const command = String(context.commandName ?? "");
         if (service !== "cloudtrail" || command.startsWith("LookupEvents"))
-          await p.take(familyOf(service, command));
+          await pacer.take(familyOf(service, command));
         return await next(args);
       },
     { name: "podidPacing", relation: "after", toMiddleware: "retryMiddleware", override: true },

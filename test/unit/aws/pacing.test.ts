@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { familyBuckets, familyOf, parseRates, TokenBucket } from "../../../functions/aws/pacing.js";
+import { familyOf, parseRates, sharedRates, TokenBucket } from "../../../functions/aws/pacing.js";
 
 /** A bucket on a fake clock: sleeping advances the clock, nothing waits for real. */
 function fakeBucket(rate: number, burst: number) {
@@ -49,10 +49,10 @@ describe("client-side pacing", () => {
   });
 
   it("takes half of each family's rate by default share 0.5", () => {
-    const buckets = familyBuckets(0.5, parseRates("eks-read=20,eks-write=5"));
-    expect(buckets["eks-read"].rate).toBe(10);
-    expect(buckets["eks-write"].rate).toBe(2.5);
-    expect(buckets["iam-read"].rate).toBe(10);
+    const rates = sharedRates(0.5, parseRates("eks-read=20,eks-write=5"));
+    expect(rates["eks-read"]).toBe(10);
+    expect(rates["eks-write"]).toBe(2.5);
+    expect(rates["iam-read"]).toBe(10);
   });
 
   it("names the family of an operation and refuses unknown rate settings", () => {
