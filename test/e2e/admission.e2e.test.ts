@@ -1,9 +1,9 @@
 import { TagResourceCommand } from "@aws-sdk/client-eks";
 import { CreateRoleCommand } from "@aws-sdk/client-iam";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readAssociations } from "../../functions/aws/inventory.js";
 import { podIdentityTrust, seedSampleFleet } from "../../local/sample-fleet.js";
-import { type BuiltHandler, builtHandlers, sampleEvent } from "../support/bundles.js";
+import { sampleEvent, useBuiltHandlers } from "../support/bundles.js";
 import { ACCOUNT_ID, awsClientsFor, useLocalAccount } from "../support/local-account.js";
 import { drainWorkQueue } from "../support/work-queue.js";
 
@@ -14,17 +14,11 @@ import { drainWorkQueue } from "../support/work-queue.js";
  */
 
 const ctx = useLocalAccount();
-const handlers: Record<string, BuiltHandler> = {};
-const sample = sampleEvent;
-
-beforeAll(async () => {
-  Object.assign(process.env, ctx.account.env(), {
-    ACCOUNT_ID,
-    POWERTOOLS_LOG_LEVEL: "WARN",
-    POWERTOOLS_METRICS_DISABLED: "true",
-  });
-  Object.assign(handlers, await builtHandlers(["cluster-event", "iam-event"]));
+const handlers = useBuiltHandlers(ctx, ["cluster-event", "iam-event"], {
+  POWERTOOLS_LOG_LEVEL: "WARN",
+  POWERTOOLS_METRICS_DISABLED: "true",
 });
+const sample = sampleEvent;
 
 async function slots(clients: ReturnType<typeof awsClientsFor>): Promise<string[]> {
   const all: string[] = [];

@@ -1,24 +1,18 @@
 import { DeleteClusterCommand, TagResourceCommand } from "@aws-sdk/client-eks";
 import { DeleteRoleCommand, TagRoleCommand, UntagRoleCommand } from "@aws-sdk/client-iam";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { readAssociations } from "../../functions/aws/inventory.js";
 import { seedSampleFleet } from "../../local/sample-fleet.js";
-import { type BuiltHandler, builtHandlers, sampleEvent } from "../support/bundles.js";
+import { sampleEvent, useBuiltHandlers } from "../support/bundles.js";
 import { ACCOUNT_ID, awsClientsFor, useLocalAccount, writeCalls } from "../support/local-account.js";
 import { drainWorkQueue } from "../support/work-queue.js";
 
 const ctx = useLocalAccount();
-const handlers: Record<string, BuiltHandler> = {};
-const sample = sampleEvent;
-
-beforeAll(async () => {
-  Object.assign(process.env, ctx.account.env(), {
-    ACCOUNT_ID,
-    POWERTOOLS_LOG_LEVEL: "WARN",
-    POWERTOOLS_METRICS_DISABLED: "true",
-  });
-  Object.assign(handlers, await builtHandlers(["cluster-event", "iam-event", "sweeper"]));
+const handlers = useBuiltHandlers(ctx, ["cluster-event", "iam-event", "sweeper"], {
+  POWERTOOLS_LOG_LEVEL: "WARN",
+  POWERTOOLS_METRICS_DISABLED: "true",
 });
+const sample = sampleEvent;
 
 afterEach(() => {
   vi.restoreAllMocks();

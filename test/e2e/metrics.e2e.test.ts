@@ -1,6 +1,6 @@
 import { UntagRoleCommand } from "@aws-sdk/client-iam";
-import { beforeAll, describe, expect, it } from "vitest";
-import { type BuiltHandler, builtHandlers, sampleEvent } from "../support/bundles.js";
+import { describe, expect, it } from "vitest";
+import { sampleEvent, useBuiltHandlers } from "../support/bundles.js";
 import { alarmDimensions, captureEmf, emfMetrics } from "../support/emf.js";
 import { createCluster, createRole } from "../support/fixtures.js";
 import { ACCOUNT_ID, awsClientsFor, useLocalAccount } from "../support/local-account.js";
@@ -15,21 +15,15 @@ import { drainWorkQueue } from "../support/work-queue.js";
  */
 
 const ctx = useLocalAccount();
-const handlers: Record<string, BuiltHandler> = {};
-const sample = sampleEvent;
-
-beforeAll(async () => {
-  Object.assign(process.env, ctx.account.env(), {
-    ACCOUNT_ID,
-    AWS_REGION: "us-east-1",
-    POWERTOOLS_LOG_LEVEL: "ERROR",
-    POWERTOOLS_METRICS_DISABLED: "false",
-    // one deletion an hour: a second one is held (the DeletionsHeld alarm)
-    DELETION_BUDGET_FLOOR: "1",
-    DELETION_BUDGET_FRACTION: "0",
-  });
-  Object.assign(handlers, await builtHandlers(["iam-event", "sweeper"]));
+const handlers = useBuiltHandlers(ctx, ["iam-event", "sweeper"], {
+  AWS_REGION: "us-east-1",
+  POWERTOOLS_LOG_LEVEL: "ERROR",
+  POWERTOOLS_METRICS_DISABLED: "false",
+  // one deletion an hour: a second one is held (the DeletionsHeld alarm)
+  DELETION_BUDGET_FLOOR: "1",
+  DELETION_BUDGET_FRACTION: "0",
 });
+const sample = sampleEvent;
 
 const LEAKY_TRUST = JSON.stringify({
   Version: "2012-10-17",

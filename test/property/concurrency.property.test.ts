@@ -10,7 +10,7 @@ import { slotKey } from "../../functions/core/model.js";
 import { isManaged } from "../../functions/core/plan.js";
 import { MANAGED_BY_VALUE, TAG } from "../../functions/core/tags.js";
 import { ACCOUNT, cluster, role, template } from "../support/fleet.js";
-import { type Gate, memoryWorld, openGate, SETTINGS } from "../support/memory-ports.js";
+import { type Gate, MemoryQueue, memoryWorld, openGate, SETTINGS } from "../support/memory-ports.js";
 import { drainMemory } from "../support/work.js";
 
 /**
@@ -150,11 +150,7 @@ describe("concurrent triggers, workers and a person on the work-queue model", ()
                 await s.schedule(Promise.resolve(`idle-${n}`), `idle-${n}`);
                 continue;
               }
-              const out = await handleWorkBatch(
-                w.deps,
-                SETTINGS,
-                new Map(batch.map((m) => [m.item.clusterName, { messageIds: [], sentAtMs: m.sentAt }])),
-              );
+              const out = await handleWorkBatch(w.deps, SETTINGS, MemoryQueue.groups(batch));
               for (const [cluster, o] of out.outcomes)
                 if (o.status === "failed") throw new Error(`${cluster}: ${o.error}`);
               for (const m of batch) {

@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
+import { beforeAll } from "vitest";
+import { ACCOUNT_ID, type useLocalAccount } from "./local-account.js";
 
 /** A Lambda handler as the built bundles export it. */
 export type BuiltHandler = (event: unknown, context?: unknown) => Promise<any>;
@@ -20,6 +22,24 @@ export async function builtHandlers(names: readonly string[]): Promise<Record<st
   const out: Record<string, BuiltHandler> = {};
   for (const name of names) out[name] = await builtHandler(name);
   return out;
+}
+
+/**
+ * The built handlers `names` for a test file on the local account: before its tests, process.env
+ * gets the account's environment, `ACCOUNT_ID` and `env` (as Lambda sets a function's), then the
+ * bundles load into the returned record.
+ */
+export function useBuiltHandlers(
+  ctx: ReturnType<typeof useLocalAccount>,
+  names: readonly string[],
+  env: Record<string, string>,
+): Record<string, BuiltHandler> {
+  const handlers: Record<string, BuiltHandler> = {};
+  beforeAll(async () => {
+    Object.assign(process.env, ctx.account.env(), { ACCOUNT_ID, ...env });
+    Object.assign(handlers, await builtHandlers(names));
+  });
+  return handlers;
 }
 
 /** A sample event of `events/` (real record shapes, see events/README.md), parsed afresh. */

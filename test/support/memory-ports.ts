@@ -304,6 +304,12 @@ export class MemoryQueue implements WorkQueue {
     for (let m = this.receive(); m; m = batch.length < groups ? this.receive() : undefined) batch.push(m);
     return batch;
   }
+  /** A received batch as the worker's use case takes it: each cluster's message ids and send times. */
+  static groups(batch: { item: WorkItem; sentAt: number[]; ids: number[] }[]) {
+    return new Map(
+      batch.map((m) => [m.item.clusterName, { messageIds: m.ids.map(String), sentAtMs: m.sentAt }]),
+    );
+  }
   /** Done: the group is free again. */
   ack(m: { item: WorkItem }): void {
     this.inFlight.delete(m.item.clusterName);

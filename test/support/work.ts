@@ -3,7 +3,7 @@ import type { ReconcileSettings } from "../../functions/app/ports.js";
 import type { ClusterResult } from "../../functions/app/reconcile-cluster.js";
 import { refreshTemplate } from "../../functions/app/refresh-template.js";
 import { handleWorkBatch } from "../../functions/app/work-items.js";
-import { type memoryWorld, SETTINGS } from "./memory-ports.js";
+import { MemoryQueue, type memoryWorld, SETTINGS } from "./memory-ports.js";
 
 type World = ReturnType<typeof memoryWorld>;
 
@@ -28,13 +28,7 @@ export async function drainMemory(
         await new Promise((r) => setImmediate(r));
         continue;
       }
-      const out = await handleWorkBatch(
-        world.deps,
-        settings,
-        new Map(
-          batch.map((m) => [m.item.clusterName, { messageIds: m.ids.map(String), sentAtMs: m.sentAt }]),
-        ),
-      );
+      const out = await handleWorkBatch(world.deps, settings, MemoryQueue.groups(batch));
       for (const m of batch) {
         const outcome = out.outcomes.get(m.item.clusterName);
         if (outcome?.status === "reconciled") results.push(outcome.result);

@@ -34,30 +34,11 @@ describe("workInChunks", () => {
     };
 
     // Act
-    const first = await workInChunks(
-      { store } as never,
-      "run",
-      "p",
-      items,
-      { budget: budgetOf(1), batchSize: 2 },
-      work,
-    );
-    const second = await workInChunks(
-      { store } as never,
-      "run",
-      "p",
-      items,
-      { budget: budgetOf(1), batchSize: 2 },
-      work,
-    );
-    const third = await workInChunks(
-      { store } as never,
-      "run",
-      "p",
-      items,
-      { budget: budgetOf(5), batchSize: 2 },
-      work,
-    );
+    const chunk = (looks: number) =>
+      workInChunks({ store } as never, "run", "p", items, { budget: budgetOf(looks), batchSize: 2 }, work);
+    const first = await chunk(1);
+    const second = await chunk(1);
+    const third = await chunk(5);
 
     // Assess
     expect(first).toMatchObject({ done: false, processed: 4, total: 7 });
